@@ -1,4 +1,16 @@
+using Sightline.Server.Cli;
 using Sightline.Server.Hosting;
+
+if (args.Length > 0 && args[0] == "probe")
+{
+    using var cancel = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) =>
+    {
+        e.Cancel = true;
+        cancel.Cancel();
+    };
+    return await ProbeCommand.RunAsync(args[1..], Console.Out, cancel.Token);
+}
 
 try
 {

@@ -1,0 +1,187 @@
+using Microsoft.Extensions.Logging;
+using Sightline.Rtp.Packetization;
+
+namespace Sightline.Rtsp.Client;
+
+/// <summary>Where a camera connection stands.</summary>
+public enum RtspCameraState { Idle, Connecting, Playing, Stalled, Reconnecting, Failed, Stopped }
+
+/// <summary>One state change with its reason, as kept in <see cref="RtspCamera.History"/>.</summary>
+public sealed record RtspCameraStateChange(DateTimeOffset At, RtspCameraState State, RtspFailure? Failure, string? Detail);
+
+/// <summary>
+/// A camera kept playing: connects, plays, and when the stream stalls or drops reconnects with a tiered backoff (fast at
+/// first, then slower, capped). Every state change is an event and stays in <see cref="History"/>. Frames of every
+/// session go out through the same <see cref="FrameReceived"/>, so a consumer does not see the reconnects.
+/// </summary>
+public sealed class RtspCamera : IAsyncDisposable
+{
+    /// <summary>Waits between attempts: fast at first, then 5 s, then 15 s, capped at 30 s.</summary>
+    public static TimeSpan Backoff(int attempt) => attempt switch
+    {
+        <= 0 => TimeSpan.FromMilliseconds(500),
+        1 => TimeSpan.FromSeconds(1),
+        2 => TimeSpan.FromSeconds(2),
+        3 => TimeSpan.FromSeconds(3),
+        < 15 => TimeSpan.FromSeconds(5),
+        < 25 => TimeSpan.FromSeconds(15),
+        _ => TimeSpan.FromSeconds(30),
+    };
+
+    private const int MaxHistory = 200;
+
+    private readonly RtspClientOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private readonly List<RtspCameraStateChange> _history = [];
+    private CancellationTokenSource? _stop;
+    private Task? _loop;
+    private volatile RtspClient? _client;
+
+    public RtspCamera(RtspClientOptions options, ILogger logger, TimeProvider? time = null)
+    {
+        _options = options;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public RtspCameraState State { get; private set; } = RtspCameraState.Idle;
+    public RtspException? LastError { get; private set; }
+    public string DisplayUri => RtspClient.Mask(_options.Uri);
+    /// <summary>The tracks of the current session (empty while not playing).</summary>
+    public IReadOnlyList<RtspTrack> Tracks => _client?.Tracks ?? [];
+    public RtspTransport? Transport => _client?.Transport;
+    public int Sessions { get; private set; }
+
+    public IReadOnlyList<RtspCameraStateChange> History
+    {
+        get { lock (_gate) return [.. _history]; }
+    }
+
+    public event Action<RtspCameraStateChange>? StateChanged;
+    public event Action<RtspTrack, EncodedFrame, DateTimeOffset>? FrameReceived;
+
+    public void Start()
+    {
+        lock (_gate)
+        {
+            if (_loop is not null) return;
+            _stop = new CancellationTokenSource();
+            _loop = Task.Run(() => RunAsync(_stop.Token));
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        Task? loop;
+        lock (_gate)
+        {
+            loop = _loop;
+            _stop?.Cancel();
+        }
+        if (loop is not null) await loop;
+        lock (_gate)
+        {
+            _loop = null;
+            _stop?.Dispose();
+            _stop = null;
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private async Task RunAsync(CancellationToken token)
+    {
+        var attempt = 0;
+        var forceTcp = false;
+        var everPlayed = false;
+        Set(RtspCameraState.Connecting, null, null);
+        while (!token.IsCancellationRequested)
+        {
+            var options = forceTcp ? _options with { Transport = RtspTransport.Tcp, Uri = StripTransport(_options.Uri) } : _options;
+            var client = new RtspClient(options, _logger, _time);
+            client.FrameReceived += OnFrame;
+            try
+            {
+                await client.StartAsync(token);
+                _client = client;
+                Sessions++;
+                attempt = 0;
+                everPlayed = true;
+                LastError = null;
+                Set(RtspCameraState.Playing, null, $"over {client.Transport}");
+                await client.RunAsync(token);
+            }
+            catch (RtspException e)
+            {
+                LastError = e;
+                if (e.Failure == RtspFailure.UdpBlocked)
+                {
+                    forceTcp = true;
+                    Set(RtspCameraState.Reconnecting, e.Failure, e.Message);
+                    await DisposeClientAsync(client);
+                    continue; // switching transport is not a failure: no backoff
+                }
+                if (_client == client)
+                {
+                    Set(RtspCameraState.Stalled, e.Failure, e.Message);
+                }
+                else
+                {
+                    Set(e.IsPermanent ? RtspCameraState.Failed : (everPlayed ? RtspCameraState.Reconnecting : RtspCameraState.Failed), e.Failure, e.Message);
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException or UriFormatException)
+            {
+                LastError = new RtspException(RtspFailure.ProtocolError, e.Message, e);
+                Set(RtspCameraState.Failed, RtspFailure.ProtocolError, e.Message);
+            }
+            await DisposeClientAsync(client);
+            if (token.IsCancellationRequested) break;
+
+            var wait = Backoff(attempt++);
+            Set(RtspCameraState.Reconnecting, LastError?.Failure, $"next attempt in {wait.TotalSeconds:0.#} s");
+            try
+            {
+                await Task.Delay(wait, _time, token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        Set(RtspCameraState.Stopped, null, null);
+    }
+
+    private async Task DisposeClientAsync(RtspClient client)
+    {
+        client.FrameReceived -= OnFrame;
+        if (_client == client) _client = null;
+        await client.DisposeAsync();
+    }
+
+    private void OnFrame(RtspTrack track, EncodedFrame frame, DateTimeOffset wallClock) => FrameReceived?.Invoke(track, frame, wallClock);
+
+    private void Set(RtspCameraState state, RtspFailure? failure, string? detail)
+    {
+        var change = new RtspCameraStateChange(_time.GetUtcNow(), state, failure, detail);
+        lock (_gate)
+        {
+            State = state;
+            _history.Add(change);
+            if (_history.Count > MaxHistory) _history.RemoveAt(0);
+        }
+        Log.StateChanged(_logger, DisplayUri, state.ToString(), detail is null ? "" : $" ({detail})");
+        StateChanged?.Invoke(change);
+    }
+
+    private static string StripTransport(string uri)
+    {
+        var hash = uri.IndexOf('#');
+        return hash < 0 ? uri : uri[..hash];
+    }
+}
