@@ -14,7 +14,9 @@ public sealed class SrtpContext : IDisposable
     private const int GcmTag = 16;
 
     private readonly SrtpProfile _profile;
-    private readonly Aes _rtpCipher, _rtcpCipher;
+    private readonly Aes _rtpAes, _rtcpAes;
+    // ECB transforms reused for the AES-CM keystream: TransformBlock allocates nothing, unlike Aes.EncryptEcb.
+    private readonly ICryptoTransform _rtpCipher, _rtcpCipher;
     private readonly AesGcm? _rtpGcm, _rtcpGcm;
     private readonly IncrementalHash? _rtpAuth, _rtcpAuth;
     private readonly byte[] _rtpSalt, _rtcpSalt;
@@ -48,10 +50,16 @@ public sealed class SrtpContext : IDisposable
         SrtpKeyDerivation.Derive(masterKey, salt14, SrtpKeyDerivation.RtcpEncryption, rtcpKey);
         SrtpKeyDerivation.Derive(masterKey, salt14, SrtpKeyDerivation.RtpSalt, _rtpSalt);
         SrtpKeyDerivation.Derive(masterKey, salt14, SrtpKeyDerivation.RtcpSalt, _rtcpSalt);
-        _rtpCipher = Aes.Create();
-        _rtpCipher.Key = rtpKey;
-        _rtcpCipher = Aes.Create();
-        _rtcpCipher.Key = rtcpKey;
+        _rtpAes = Aes.Create();
+        _rtpAes.Key = rtpKey;
+        _rtpAes.Mode = CipherMode.ECB;
+        _rtpAes.Padding = PaddingMode.None;
+        _rtcpAes = Aes.Create();
+        _rtcpAes.Key = rtcpKey;
+        _rtcpAes.Mode = CipherMode.ECB;
+        _rtcpAes.Padding = PaddingMode.None;
+        _rtpCipher = _rtpAes.CreateEncryptor(rtpKey, null);
+        _rtcpCipher = _rtcpAes.CreateEncryptor(rtcpKey, null);
         if (profile == SrtpProfile.AeadAes128Gcm)
         {
             _rtpGcm = new AesGcm(rtpKey, GcmTag);
@@ -238,6 +246,8 @@ public sealed class SrtpContext : IDisposable
     {
         _rtpCipher.Dispose();
         _rtcpCipher.Dispose();
+        _rtpAes.Dispose();
+        _rtcpAes.Dispose();
         _rtpGcm?.Dispose();
         _rtcpGcm?.Dispose();
         _rtpAuth?.Dispose();
@@ -266,7 +276,7 @@ public sealed class SrtpContext : IDisposable
     }
 
     // AES-CM (RFC 3711 §4.1.1): IV = (salt << 16) XOR (SSRC << 64) XOR (index << 16); keystream XORed over the payload.
-    private void CtrXor(Aes cipher, byte[] salt, uint ssrc, long index, Span<byte> data)
+    private void CtrXor(ICryptoTransform cipher, byte[] salt, uint ssrc, long index, Span<byte> data)
     {
         var blocks = (data.Length + 15) / 16;
         if (blocks * 16 > _counters.Length)
@@ -291,9 +301,8 @@ public sealed class SrtpContext : IDisposable
             block[14] = (byte)(c >> 8);
             block[15] = (byte)c;
         }
-        var stream = _keystream.AsSpan(0, blocks * 16);
-        cipher.EncryptEcb(counters, stream, PaddingMode.None);
-        Xor(data, stream);
+        cipher.TransformBlock(_counters, 0, blocks * 16, _keystream, 0);
+        Xor(data, _keystream.AsSpan(0, data.Length));
     }
 
     private static void Xor(Span<byte> data, ReadOnlySpan<byte> keystream)
