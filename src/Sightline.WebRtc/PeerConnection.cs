@@ -1,0 +1,342 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Sightline.Rtp.Packetization;
+using Sightline.Rtp.Rtcp;
+using Sightline.Rtp.Rtp;
+using Sightline.WebRtc.Dtls;
+using Sightline.WebRtc.Sdp;
+using Sightline.WebRtc.Srtp;
+using Sightline.WebRtc.Stun;
+using Sightline.WebRtc.Transport;
+
+namespace Sightline.WebRtc;
+
+/// <summary>Where a peer connection stands.</summary>
+public enum PeerState { New, Checking, Connected, Failed, Closed }
+
+/// <summary>A track the server offers to send: its kind and codec, and for H.264 the stream's profile-level-id.</summary>
+public sealed record TrackSpec(string Kind, MediaCodec Codec, string? ProfileLevelId = null);
+
+/// <summary>
+/// The server side of one browser's WebRTC connection: answers its offer (ICE-lite, DTLS passive), answers its
+/// connectivity checks, runs the DTLS handshake, then protects and sends frames and handles its RTCP (NACK answered
+/// from history, PLI/FIR raised as keyframe requests, REMB raised as a bandwidth estimate). A peer that stops sending
+/// connectivity checks is failed after the consent timeout (RFC 7675).
+/// </summary>
+public sealed class PeerConnection : IDisposable
+{
+    public static readonly TimeSpan ConsentTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly UdpMux _mux;
+    private readonly DtlsCertificate _certificate;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly byte[] _localPwd;
+    private readonly List<OutboundTrack> _tracks = [];
+    private readonly byte[] _sendBuffer = new byte[1500];
+    private readonly byte[] _rtcpBuffer = new byte[1500];
+    private readonly Lock _sendGate = new();
+    private RemoteOffer? _remote;
+    private IPEndPoint? _selected;
+    private SocketAddress? _selectedAddress;
+    private DatagramBridge? _dtlsTransport;
+    private DtlsEndpoint? _dtls;
+    private SrtpContext? _srtpSend;
+    private SrtpContext? _srtcpReceive;
+    private long _lastConsentTicks;
+
+    public PeerConnection(UdpMux mux, DtlsCertificate certificate, ILogger logger, TimeProvider? time = null)
+    {
+        _mux = mux;
+        _certificate = certificate;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        LocalUfrag = UdpMux.RandomString(8);
+        LocalPwd = UdpMux.RandomString(24);
+        _localPwd = UdpMux.Utf8(LocalPwd);
+        _mux.Register(this);
+    }
+
+    public string LocalUfrag { get; }
+    public string LocalPwd { get; }
+    public PeerState State { get; private set; } = PeerState.New;
+    public IReadOnlyList<OutboundTrack> Tracks => _tracks;
+    public IPEndPoint? RemoteEndPoint => _selected;
+    public SrtpProfile? Profile => _srtpSend?.Profile;
+    public long RtcpPacketsReceived { get; private set; }
+    public long RtcpPacketsRejected { get; private set; }
+
+    public event Action<PeerConnection, PeerState>? StateChanged;
+    /// <summary>The browser asked for a keyframe (PLI or FIR) on a track.</summary>
+    public event Action<PeerConnection, OutboundTrack>? KeyframeRequested;
+    /// <summary>The browser's receive-bandwidth estimate (REMB), bits per second.</summary>
+    public event Action<PeerConnection, long>? BandwidthEstimated;
+
+    /// <summary>
+    /// Answers a browser's offer: one outbound track per offered m-line we can serve (matching kind and codec), the rest
+    /// inactive. <paramref name="candidateAddresses"/> are the host addresses announced (at least one).
+    /// </summary>
+    public string Answer(string offerSdp, IReadOnlyList<TrackSpec> tracks, IReadOnlyList<IPAddress> candidateAddresses, string streamId = "sightline")
+    {
+        _remote = RemoteOffer.Parse(offerSdp);
+        var answered = new List<AnsweredMedia>();
+        var remaining = tracks.ToList();
+        foreach (var media in _remote.Media)
+        {
+            OfferedCodec? codec = null;
+            var spec = remaining.FirstOrDefault(t => t.Kind == media.Kind);
+            if (spec is not null && media.Direction is "recvonly" or "sendrecv")
+            {
+                codec = spec.Codec switch
+                {
+                    MediaCodec.H264 => RemoteOffer.ChooseH264(media, spec.ProfileLevelId),
+                    MediaCodec.VP8 => media.Codecs.FirstOrDefault(c => c.Name.Equals("VP8", StringComparison.OrdinalIgnoreCase)),
+                    MediaCodec.Opus => media.Codecs.FirstOrDefault(c => c.Name.Equals("opus", StringComparison.OrdinalIgnoreCase)),
+                    MediaCodec.PCMU => media.Codecs.FirstOrDefault(c => c.Name.Equals("PCMU", StringComparison.OrdinalIgnoreCase)),
+                    MediaCodec.PCMA => media.Codecs.FirstOrDefault(c => c.Name.Equals("PCMA", StringComparison.OrdinalIgnoreCase)),
+                    _ => null,
+                };
+            }
+            var ssrc = (uint)Random.Shared.Next(1, int.MaxValue);
+            if (codec is not null)
+            {
+                remaining.Remove(spec!);
+                _tracks.Add(new OutboundTrack(media.Kind, media.Mid, codec.Name, codec.PayloadType, codec.ClockRate, ssrc));
+            }
+            answered.Add(new AnsweredMedia(media, codec, ssrc, streamId, $"{streamId}-{media.Kind}"));
+        }
+        var candidates = candidateAddresses.Select((a, i) =>
+            $"candidate:{i + 1} 1 udp {2130706431 - i} {a} {_mux.LocalEndPoint.Port} typ host generation 0").ToList();
+        State = PeerState.Checking;
+        StateChanged?.Invoke(this, State);
+        return AnswerBuilder.Build(LocalUfrag, LocalPwd, _certificate.Fingerprint, answered, candidates, ((ulong)Random.Shared.NextInt64()).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// Sends one packetized frame on a track: per packet only the header is written, the payload copied once into this
+    /// peer's buffer, protected and sent. Frames before the first keyframe are skipped (a decoder cannot use them).
+    /// </summary>
+    public void SendFrame(OutboundTrack track, PacketizedFrame frame)
+    {
+        if (State != PeerState.Connected || _srtpSend is null || _selectedAddress is null) return;
+        if (track.WaitingForKeyframe)
+        {
+            if (track.Kind == "video" && !frame.IsKeyframe) return;
+            track.WaitingForKeyframe = false;
+        }
+        lock (_sendGate)
+        {
+            var timestamp = frame.RtpTimestamp + track.TimestampOffset;
+            for (var i = 0; i < frame.Payloads.Length; i++)
+            {
+                var seq = track.NextSequence++;
+                track.Remember(seq, frame, i, timestamp);
+                SendPacket(track, frame, i, seq, timestamp, retransmission: false);
+            }
+            track.FramesSent++;
+        }
+    }
+
+    /// <summary>Closes the connection (DTLS close_notify) and forgets it.</summary>
+    public void Close()
+    {
+        if (State == PeerState.Closed) return;
+        SetState(PeerState.Closed);
+        Dispose();
+    }
+
+    /// <summary>Called on a timer: fails the peer when the browser stopped its consent checks (RFC 7675 §5.1).</summary>
+    public void CheckConsent()
+    {
+        if (State is not (PeerState.Checking or PeerState.Connected)) return;
+        var last = Interlocked.Read(ref _lastConsentTicks);
+        if (last != 0 && _time.GetElapsedTime(last) > ConsentTimeout) SetState(PeerState.Failed);
+    }
+
+    public void Dispose()
+    {
+        _mux.Unregister(this);
+        _dtls?.Close();
+        _srtpSend?.Dispose();
+        _srtcpReceive?.Dispose();
+    }
+
+    internal void OnStun(StunMessage message, IPEndPoint remote)
+    {
+        if (message.Type != StunMessage.BindingRequest || _remote is null) return;
+        if (!message.VerifyFingerprint() || !message.VerifyIntegrity(_localPwd))
+        {
+            // RFC 5389 §10.1.2: a bad MESSAGE-INTEGRITY gets a 401.
+            Respond(message, remote, error: 401);
+            return;
+        }
+        Interlocked.Exchange(ref _lastConsentTicks, _time.GetTimestamp());
+        Respond(message, remote, error: 0);
+        // ICE-lite: the browser (controlling) nominates; until it does, the first working address is used.
+        if (_selected is null || message.Has(StunAttributeType.UseCandidate) && !remote.Equals(_selected))
+        {
+            _selected = remote;
+            _selectedAddress = remote.Serialize();
+            _mux.Bind(remote, this);
+        }
+    }
+
+    internal void OnPacket(PacketKind kind, ReadOnlySpan<byte> packet)
+    {
+        switch (kind)
+        {
+            case PacketKind.Dtls:
+                EnsureDtls();
+                _dtlsTransport!.Deliver(packet);
+                break;
+            case PacketKind.Rtcp when _srtcpReceive is not null:
+                var copy = _rtcpBuffer.AsSpan(0, packet.Length);
+                packet.CopyTo(copy);
+                var length = _srtcpReceive.UnprotectRtcp(copy, packet.Length);
+                if (length < 0)
+                {
+                    RtcpPacketsRejected++;
+                    return;
+                }
+                RtcpPacketsReceived++;
+                HandleRtcp(copy[..length]);
+                break;
+        }
+    }
+
+    private void EnsureDtls()
+    {
+        if (_dtls is not null) return;
+        _dtlsTransport = new DatagramBridge(d =>
+        {
+            if (_selectedAddress is { } to) _mux.Send(d.Span, to);
+        });
+        _dtls = new DtlsEndpoint(_certificate, _dtlsTransport);
+        var expected = _remote!.Fingerprint;
+        _ = RunHandshakeAsync(expected);
+    }
+
+    private async Task RunHandshakeAsync(string expectedFingerprint)
+    {
+        try
+        {
+            var keys = await _dtls!.HandshakeAsync(asServer: true, expectedFingerprint, TimeSpan.FromSeconds(15), CancellationToken.None);
+            _srtpSend = keys.CreateSender(isServer: true);
+            _srtcpReceive = keys.CreateReceiver(isServer: true);
+            SetState(PeerState.Connected);
+        }
+        catch (DtlsHandshakeException e)
+        {
+            _logger.LogWarning("WebRTC peer {Ufrag}: {Reason}", LocalUfrag, e.Message);
+            SetState(PeerState.Failed);
+        }
+    }
+
+    private void SendPacket(OutboundTrack track, PacketizedFrame frame, int index, ushort seq, uint timestamp, bool retransmission)
+    {
+        var payload = frame.Payload(index);
+        var buffer = _sendBuffer.AsSpan();
+        var marker = index == frame.Payloads.Length - 1;
+        var header = RtpPacket.WriteHeader(buffer, marker, (byte)track.PayloadType, seq, timestamp, track.Ssrc);
+        payload.CopyTo(buffer[header..]);
+        var length = _srtpSend!.ProtectRtp(buffer, header + payload.Length);
+        if (length < 0) return;
+        if (!retransmission && _mux.ShouldDrop()) return;
+        _mux.Send(buffer[..length], _selectedAddress!);
+        track.PacketsSent++;
+        track.BytesSent += length;
+    }
+
+    private void HandleRtcp(ReadOnlySpan<byte> compound)
+    {
+        var reader = new RtcpCompoundReader(compound);
+        while (reader.TryNext(out var type, out var format, out var packet))
+        {
+            if (packet.Length < 12) continue;
+            var mediaSsrc = BinaryPrimitives.ReadUInt32BigEndian(packet[8..]);
+            switch (type)
+            {
+                case RtcpPacketType.PayloadSpecificFeedback when format is 1 or 4:
+                    // PLI (RFC 4585 §6.3.1) names the media SSRC; FIR (RFC 5104 §4.3.1) names it in its FCI.
+                    var target = format == 4 && packet.Length >= 16 ? BinaryPrimitives.ReadUInt32BigEndian(packet[12..]) : mediaSsrc;
+                    var track = Find(target);
+                    if (track is not null)
+                    {
+                        track.KeyframeRequests++;
+                        KeyframeRequested?.Invoke(this, track);
+                    }
+                    break;
+                case RtcpPacketType.PayloadSpecificFeedback when format == 15:
+                    // REMB (draft-alvestrand-rmcat-remb): "REMB", num SSRC, 6-bit exponent, 18-bit mantissa.
+                    if (packet.Length >= 20 && packet.Slice(12, 4).SequenceEqual("REMB"u8))
+                    {
+                        var exp = packet[17] >> 2;
+                        var mantissa = (packet[17] & 3) << 16 | packet[18] << 8 | packet[19];
+                        BandwidthEstimated?.Invoke(this, (long)mantissa << exp);
+                    }
+                    break;
+                case RtcpPacketType.TransportFeedback when format == 1:
+                    AnswerNack(mediaSsrc, packet[12..]);
+                    break;
+            }
+        }
+    }
+
+    // Generic NACK (RFC 4585 §6.2.1): PID and a bitmask of the 16 following lost packets.
+    private void AnswerNack(uint ssrc, ReadOnlySpan<byte> fci)
+    {
+        var track = Find(ssrc);
+        if (track is null) return;
+        track.NacksReceived++;
+        lock (_sendGate)
+        {
+            while (fci.Length >= 4)
+            {
+                var pid = BinaryPrimitives.ReadUInt16BigEndian(fci);
+                var blp = BinaryPrimitives.ReadUInt16BigEndian(fci[2..]);
+                Resend(track, pid);
+                for (var bit = 0; bit < 16; bit++)
+                {
+                    if ((blp & 1 << bit) != 0) Resend(track, (ushort)(pid + bit + 1));
+                }
+                fci = fci[4..];
+            }
+        }
+    }
+
+    private void Resend(OutboundTrack track, ushort seq)
+    {
+        if (!track.TryRecall(seq, out var entry)) return;
+        SendPacket(track, entry.Frame!, entry.Index, entry.Sequence, entry.Timestamp, retransmission: true);
+        track.Retransmissions++;
+    }
+
+    private OutboundTrack? Find(uint ssrc)
+    {
+        foreach (var t in _tracks)
+        {
+            if (t.Ssrc == ssrc) return t;
+        }
+        return null;
+    }
+
+    private void Respond(StunMessage request, IPEndPoint remote, int error)
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        var w = new StunWriter(buffer, error == 0 ? StunMessage.BindingSuccess : StunMessage.BindingError, request.TransactionId);
+        if (error == 0) w.AddXorMappedAddress(remote);
+        else w.AddErrorCode(error, "Unauthorized");
+        if (error == 0) w.AddMessageIntegrity(_localPwd);
+        w.AddFingerprint();
+        _mux.Send(buffer[..w.Length], remote.Serialize());
+    }
+
+    private void SetState(PeerState state)
+    {
+        if (State == state) return;
+        State = state;
+        StateChanged?.Invoke(this, state);
+    }
+}

@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text;
+
+namespace Sightline.WebRtc.Sdp;
+
+/// <summary>What we send on one m-line of the answer.</summary>
+public sealed record AnsweredMedia(OfferedMedia Offer, OfferedCodec? Codec, uint Ssrc, string StreamId, string TrackId);
+
+/// <summary>
+/// Writes a server's SDP answer (RFC 8829 §5.3, RFC 8445 lite): ICE-lite, one BUNDLE transport with rtcp-mux, DTLS
+/// passive (we are the DTLS server), and per m-line the chosen codec with its fmtp and feedback, our SSRC and msid.
+/// An m-line we cannot serve is answered with port 0.
+/// </summary>
+public static class AnswerBuilder
+{
+    public static string Build(string iceUfrag, string icePwd, string fingerprint, IReadOnlyList<AnsweredMedia> media, IReadOnlyList<string> candidates, string sessionId)
+    {
+        var sb = new StringBuilder(2048);
+        void Line(string l) => sb.Append(l).Append("\r\n");
+        Line("v=0");
+        Line($"o=- {sessionId} 2 IN IP4 127.0.0.1");
+        Line("s=-");
+        Line("t=0 0");
+        Line("a=ice-lite");
+        var bundled = media.Where(m => m.Codec is not null).Select(m => m.Offer.Mid).ToList();
+        if (bundled.Count > 0) Line("a=group:BUNDLE " + string.Join(' ', bundled));
+        Line("a=msid-semantic: WMS *");
+        foreach (var m in media)
+        {
+            var o = m.Offer;
+            if (m.Codec is not { } c)
+            {
+                Line($"m={o.Kind} 0 UDP/TLS/RTP/SAVPF {(o.Codecs.Count > 0 ? o.Codecs[0].PayloadType : 0)}");
+                Line("c=IN IP4 0.0.0.0");
+                Line($"a=mid:{o.Mid}");
+                Line("a=inactive");
+                continue;
+            }
+            var pts = c.RtxPayloadType is { } rtx ? $"{c.PayloadType} {rtx}" : c.PayloadType.ToString(CultureInfo.InvariantCulture);
+            Line($"m={o.Kind} 9 UDP/TLS/RTP/SAVPF {pts}");
+            Line("c=IN IP4 0.0.0.0");
+            Line("a=rtcp:9 IN IP4 0.0.0.0");
+            Line($"a=ice-ufrag:{iceUfrag}");
+            Line($"a=ice-pwd:{icePwd}");
+            Line("a=ice-options:trickle");
+            Line($"a=fingerprint:sha-256 {fingerprint}");
+            Line("a=setup:passive");
+            Line($"a=mid:{o.Mid}");
+            foreach (var (uri, id) in o.Extensions)
+            {
+                if (uri.EndsWith("sdes:mid", StringComparison.Ordinal) || uri.EndsWith("abs-send-time", StringComparison.Ordinal)
+                    || uri.Contains("transport-wide-cc", StringComparison.Ordinal))
+                {
+                    Line($"a=extmap:{id} {uri}");
+                }
+            }
+            Line(o.Direction is "recvonly" or "sendrecv" ? "a=sendonly" : "a=inactive");
+            Line($"a=msid:{m.StreamId} {m.TrackId}");
+            Line("a=rtcp-mux");
+            if (o.Kind == "video") Line("a=rtcp-rsize");
+            Line($"a=rtpmap:{c.PayloadType} {c.Name}/{c.ClockRate}" + (c.Channels > 1 ? $"/{c.Channels}" : ""));
+            foreach (var fb in c.Feedback)
+            {
+                if (fb is "nack" or "nack pli" or "ccm fir" or "goog-remb" or "transport-cc") Line($"a=rtcp-fb:{c.PayloadType} {fb}");
+            }
+            if (c.Fmtp.Count > 0) Line($"a=fmtp:{c.PayloadType} " + string.Join(';', c.Fmtp.Select(kv => $"{kv.Key}={kv.Value}")));
+            if (c.RtxPayloadType is { } rtxPt)
+            {
+                Line($"a=rtpmap:{rtxPt} rtx/{c.ClockRate}");
+                Line($"a=fmtp:{rtxPt} apt={c.PayloadType}");
+            }
+            Line($"a=ssrc:{m.Ssrc} cname:sightline");
+            Line($"a=ssrc:{m.Ssrc} msid:{m.StreamId} {m.TrackId}");
+            foreach (var candidate in candidates) Line("a=" + candidate);
+            Line("a=end-of-candidates");
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Sightline.WebRtc.Stun;
+
+namespace Sightline.WebRtc.Transport;
+
+/// <summary>
+/// All WebRTC peers on one UDP port: a STUN binding request is routed by its USERNAME (our ICE ufrag), anything else by
+/// the remote address the peer was seen at. One receive loop; sends are synchronous datagrams from the caller's thread.
+/// </summary>
+public sealed class UdpMux : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly ConcurrentDictionary<string, PeerConnection> _byUfrag = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<IPEndPoint, PeerConnection> _byAddress = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ILogger _logger;
+    private Task? _loop;
+    private long _unknown, _malformed;
+
+    public UdpMux(IPEndPoint bind, ILogger logger)
+    {
+        _logger = logger;
+        _socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        _socket.SendBufferSize = 8 * 1024 * 1024;
+        _socket.ReceiveBufferSize = 4 * 1024 * 1024;
+        _socket.Bind(bind);
+        LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+    }
+
+    public IPEndPoint LocalEndPoint { get; }
+    public long UnknownPackets => Interlocked.Read(ref _unknown);
+    public long MalformedPackets => Interlocked.Read(ref _malformed);
+    public int Peers => _byUfrag.Count;
+
+    /// <summary>Test-only loss injection: the fraction of outgoing RTP packets silently dropped (0 = none).</summary>
+    public double SendLossRate { get; set; }
+
+    public void Start()
+    {
+        _loop ??= Task.Run(() => ReceiveLoopAsync(_stop.Token));
+    }
+
+    internal void Register(PeerConnection peer) => _byUfrag[peer.LocalUfrag] = peer;
+
+    internal void Unregister(PeerConnection peer)
+    {
+        _byUfrag.TryRemove(new KeyValuePair<string, PeerConnection>(peer.LocalUfrag, peer));
+        foreach (var (address, p) in _byAddress)
+        {
+            if (ReferenceEquals(p, peer)) _byAddress.TryRemove(address, out _);
+        }
+    }
+
+    internal void Bind(IPEndPoint remote, PeerConnection peer) => _byAddress[remote] = peer;
+
+    internal void Send(ReadOnlySpan<byte> datagram, SocketAddress to)
+    {
+        try
+        {
+            _socket.SendTo(datagram, SocketFlags.None, to);
+        }
+        catch (SocketException)
+        {
+            // A full send buffer or an unreachable peer loses this datagram only.
+        }
+    }
+
+    internal bool ShouldDrop() => SendLossRate > 0 && Random.Shared.NextDouble() < SendLossRate;
+
+    private async Task ReceiveLoopAsync(CancellationToken token)
+    {
+        var buffer = new byte[2048];
+        EndPoint any = new IPEndPoint(LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        while (!token.IsCancellationRequested)
+        {
+            SocketReceiveFromResult result;
+            try
+            {
+                result = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, any, token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue; // ICMP errors from a gone peer
+            }
+            try
+            {
+                Dispatch(buffer.AsSpan(0, result.ReceivedBytes), (IPEndPoint)result.RemoteEndPoint);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // One bad datagram never stops the port for everyone.
+                Interlocked.Increment(ref _malformed);
+                _logger.LogWarning(e, "Dropped a datagram from {Remote} that could not be handled", result.RemoteEndPoint);
+            }
+        }
+    }
+
+    private void Dispatch(ReadOnlySpan<byte> packet, IPEndPoint remote)
+    {
+        var kind = PacketClassifier.Classify(packet);
+        if (kind == PacketKind.Stun)
+        {
+            if (!StunMessage.TryParse(packet, out var stun))
+            {
+                Interlocked.Increment(ref _malformed);
+                return;
+            }
+            var username = stun.Username;
+            var colon = username?.IndexOf(':') ?? -1;
+            if (username is not null && colon > 0 && _byUfrag.TryGetValue(username[..colon], out var peer))
+            {
+                peer.OnStun(stun, remote);
+                return;
+            }
+            if (_byAddress.TryGetValue(remote, out var known))
+            {
+                known.OnStun(stun, remote);
+                return;
+            }
+            Interlocked.Increment(ref _unknown);
+            return;
+        }
+        if (kind == PacketKind.Unknown)
+        {
+            Interlocked.Increment(ref _malformed);
+            return;
+        }
+        if (_byAddress.TryGetValue(remote, out var target))
+        {
+            target.OnPacket(kind, packet);
+        }
+        else
+        {
+            Interlocked.Increment(ref _unknown);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _socket.Dispose();
+        if (_loop is not null)
+        {
+            try
+            {
+                await _loop;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        _stop.Dispose();
+    }
+
+    internal static string RandomString(int length)
+    {
+        const string chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        return System.Security.Cryptography.RandomNumberGenerator.GetString(chars, length);
+    }
+
+    internal static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+}
