@@ -33,6 +33,7 @@ public sealed class RunningServer : IAsyncDisposable
         {
             ["SERVER_PORT"] = "0",
             ["SERVER_ADDRESS"] = "127.0.0.1",
+            ["SIGHTLINE_WEBRTC_PORT"] = "0",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) all[k] = v;

@@ -47,6 +47,9 @@ public static class SightlineHost
             new SessionsOptions { TokenUrlBase = options.TokenUrlBase, DefaultIceServers = options.IceServers },
             sp.GetRequiredService<SessionEventBus>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IdGenerator>()));
         s.AddSingleton<CameraHostResolver>();
+        s.AddSingleton(Cameras.WebRtcOptions.Read(builder.Configuration));
+        s.AddSingleton<Cameras.CameraService>();
+        s.AddSingleton<Signaling.SignalingHub>();
         s.AddSingleton<SessionEventLog>();
         // Registration order is shutdown order reversed: sessions close first, then the webhook queue drains.
         s.AddSingleton<WebhookDispatcher>();
@@ -60,6 +63,8 @@ public static class SightlineHost
         var bus = app.Services.GetRequiredService<SessionEventBus>();
         bus.Subscribe(app.Services.GetRequiredService<SessionEventLog>());
         bus.Subscribe(app.Services.GetRequiredService<WebhookDispatcher>());
+        bus.Subscribe(app.Services.GetRequiredService<Cameras.CameraService>());
+        bus.Subscribe(app.Services.GetRequiredService<Signaling.SignalingHub>());
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sightline.Server");
         if (options.Cdr) ServerLog.FeatureNotAvailable(logger, "OPENVIDU_CDR", "CDR files");
@@ -87,6 +92,7 @@ public static class SightlineHost
         SessionEndpoints.Map(api);
         ConnectionEndpoints.Map(api);
         MiscEndpoints.Map(api);
+        Signaling.SignalingEndpoint.Map(app);
         app.MapGet("/openvidu/accept-certificate", () => Results.Text("Sightline certificate accepted"));
         return app;
     }

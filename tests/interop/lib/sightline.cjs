@@ -67,7 +67,7 @@ async function startSightline(env = {}) {
   const secret = 'MY_SECRET';
   const log = [];
   const child = spawn('dotnet', [serverDll], {
-    env: { ...process.env, SERVER_PORT: String(port), SERVER_ADDRESS: '127.0.0.1', OPENVIDU_SECRET: secret, ...env },
+    env: { ...process.env, SERVER_PORT: String(port), SERVER_ADDRESS: '127.0.0.1', OPENVIDU_SECRET: secret, SIGHTLINE_WEBRTC_PORT: '0', SIGHTLINE_WEBRTC_ANNOUNCED_IPS: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (d) => log.push(d.toString()));
@@ -92,4 +92,39 @@ async function startSightline(env = {}) {
   };
 }
 
-module.exports = { startSightline, startWebhookReceiver, waitFor, freePort, repoRoot };
+/** Starts the project's fake IP camera (GStreamer RTSP server); resolves once it serves. Lines it prints are kept. */
+async function startCamera(args = []) {
+  const port = await freePort();
+  const script = path.join(repoRoot, 'tests', 'fixtures', 'rtsp-camera.py');
+  const lines = [];
+  let child;
+  const start = () => new Promise((resolve, reject) => {
+    child = spawn('/usr/bin/python3', [script, '--port', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let buffer = '';
+    child.stdout.on('data', (d) => {
+      buffer += d.toString();
+      let i;
+      while ((i = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, i);
+        buffer = buffer.slice(i + 1);
+        lines.push(line);
+        if (line.startsWith('READY')) resolve();
+      }
+    });
+    child.stderr.on('data', (d) => lines.push('stderr: ' + d.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`camera exited (${code}): ${lines.join(' | ')}`)));
+  });
+  await start();
+  return {
+    url: `rtsp://127.0.0.1:${port}/cam`,
+    lines,
+    clients: () => lines.filter((l) => l.startsWith('CLIENT connected')).length,
+    plays: () => lines.filter((l) => l === 'CLIENT play').length,
+    closes: () => lines.filter((l) => l === 'CLIENT closed').length,
+    kill: () => new Promise((resolve) => { child.once('exit', () => resolve()); child.kill('SIGKILL'); }),
+    restart: () => start(),
+    stop: () => new Promise((resolve) => { if (child.exitCode !== null) return resolve(); child.once('exit', () => resolve()); child.kill('SIGTERM'); }),
+  };
+}
+
+module.exports = { startSightline, startWebhookReceiver, startCamera, waitFor, freePort, repoRoot };

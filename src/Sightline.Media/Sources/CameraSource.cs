@@ -1,0 +1,186 @@
+using Microsoft.Extensions.Logging;
+using Sightline.Rtp.Packetization;
+using Sightline.Rtsp.Client;
+using Sightline.WebRtc;
+
+namespace Sightline.Media.Sources;
+
+/// <summary>
+/// One camera pulled once and fanned out to every viewer: frames are packetized once per track, kept from the last
+/// keyframe (bounded in bytes) so a new viewer starts at once, and handed to each viewer's peer connection, which only
+/// writes a header and encrypts. Viewers live in a copy-on-write array: the camera's loop takes no lock to fan out.
+/// </summary>
+public sealed class CameraSource : IAsyncDisposable
+{
+    /// <summary>Most bytes kept for the current GOP; a longer GOP is cut and a new viewer waits for the next keyframe.</summary>
+    public const int MaxGopBytes = 8 * 1024 * 1024;
+
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private readonly List<PacketizedFrame> _gop = [];
+    private readonly RtspCamera _camera;
+    private volatile Viewer[] _viewers = [];
+    private int _gopBytes;
+    private bool _gopValid;
+    private bool _running;
+
+    public CameraSource(string uri, int networkCacheMs, ILogger logger)
+    {
+        Uri = uri;
+        _logger = logger;
+        _camera = new RtspCamera(new RtspClientOptions { Uri = uri, NetworkCacheMs = networkCacheMs }, logger);
+        _camera.FrameReceived += OnFrame;
+    }
+
+    public string Uri { get; }
+    public RtspCamera Camera => _camera;
+    public bool IsRunning => _running;
+    public int ViewerCount => _viewers.Length;
+    public long FramesFannedOut { get; private set; }
+
+    /// <summary>What this camera can send to a browser now (video H.264/VP8, audio G.711/Opus), from its last session.</summary>
+    public IReadOnlyList<TrackSpec> BrowserTracks()
+    {
+        var specs = new List<TrackSpec>();
+        foreach (var t in _camera.Tracks)
+        {
+            if (t.Codec is MediaCodec.H264 or MediaCodec.VP8) specs.Add(new TrackSpec("video", t.Codec, t.Parameters.ProfileLevelId));
+            else if (t.Codec is MediaCodec.PCMU or MediaCodec.PCMA or MediaCodec.Opus) specs.Add(new TrackSpec("audio", t.Codec));
+        }
+        return specs;
+    }
+
+    /// <summary>Waits until the camera has played at least once (so its codecs are known), or the timeout.</summary>
+    public async Task<bool> WaitForTracksAsync(TimeSpan timeout, CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (_camera.Tracks.Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(50, cancel);
+        return _camera.Tracks.Count > 0;
+    }
+
+    public void Start()
+    {
+        lock (_gate)
+        {
+            if (_running) return;
+            _running = true;
+        }
+        _camera.Start();
+    }
+
+    public async Task StopAsync()
+    {
+        lock (_gate)
+        {
+            if (!_running) return;
+            _running = false;
+            _gop.Clear();
+            _gopBytes = 0;
+            _gopValid = false;
+        }
+        await _camera.StopAsync();
+    }
+
+    /// <summary>Adds a viewer; once its peer is connected it gets the cached GOP, then live frames.</summary>
+    public void AddViewer(PeerConnection peer)
+    {
+        var viewer = new Viewer(peer);
+        lock (_gate)
+        {
+            _viewers = [.. _viewers, viewer];
+        }
+        peer.StateChanged += (p, state) =>
+        {
+            if (state == PeerState.Connected) CatchUp(viewer);
+        };
+        peer.KeyframeRequested += (_, _) => viewer.KeyframeWanted = true;
+        if (peer.State == PeerState.Connected) CatchUp(viewer);
+    }
+
+    public void RemoveViewer(PeerConnection peer)
+    {
+        lock (_gate)
+        {
+            _viewers = Array.FindAll(_viewers, v => !ReferenceEquals(v.Peer, peer));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await _camera.DisposeAsync();
+    }
+
+    private void CatchUp(Viewer viewer)
+    {
+        PacketizedFrame[] gop;
+        lock (_gate)
+        {
+            gop = _gopValid ? [.. _gop] : [];
+            viewer.Live = true;
+        }
+        var track = viewer.Peer.Tracks.FirstOrDefault(t => t.Kind == "video");
+        if (track is null) return;
+        foreach (var frame in gop) viewer.Peer.SendFrame(track, frame);
+    }
+
+    private void OnFrame(RtspTrack track, EncodedFrame frame, DateTimeOffset wallClock)
+    {
+        var kind = track.IsVideo ? "video" : "audio";
+        PacketizedFrame packetized;
+        switch (frame.Codec)
+        {
+            case MediaCodec.H264:
+                packetized = H264Packetizer.Packetize(frame.Data, frame.RtpTimestamp, frame.IsKeyframe);
+                break;
+            case MediaCodec.VP8:
+                packetized = Vp8Packetizer.Packetize(frame.Data, frame.RtpTimestamp, frame.IsKeyframe);
+                break;
+            case MediaCodec.PCMU or MediaCodec.PCMA or MediaCodec.Opus:
+                packetized = new PacketizedFrame(frame.Data, [(0, frame.Data.Length)], frame.RtpTimestamp, true);
+                break;
+            default:
+                return; // not browser-compatible without transcoding
+        }
+        if (kind == "video") Remember(packetized);
+        foreach (var viewer in _viewers)
+        {
+            if (!viewer.Live) continue;
+            foreach (var outbound in viewer.Peer.Tracks)
+            {
+                if (outbound.Kind == kind) viewer.Peer.SendFrame(outbound, packetized);
+            }
+        }
+        FramesFannedOut++;
+    }
+
+    private void Remember(PacketizedFrame frame)
+    {
+        lock (_gate)
+        {
+            if (frame.IsKeyframe)
+            {
+                _gop.Clear();
+                _gopBytes = 0;
+                _gopValid = true;
+            }
+            if (!_gopValid) return;
+            _gopBytes += frame.Buffer.Length;
+            if (_gopBytes > MaxGopBytes)
+            {
+                _gop.Clear();
+                _gopBytes = 0;
+                _gopValid = false;
+                return;
+            }
+            _gop.Add(frame);
+        }
+    }
+
+    private sealed class Viewer(PeerConnection peer)
+    {
+        public PeerConnection Peer { get; } = peer;
+        public volatile bool Live;
+        public volatile bool KeyframeWanted;
+    }
+}

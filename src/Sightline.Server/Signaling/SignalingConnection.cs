@@ -1,0 +1,319 @@
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Sightline.Server.Cameras;
+using Sightline.Sessions;
+using Sightline.Sessions.Ids;
+using Sightline.Sessions.Model;
+
+namespace Sightline.Server.Signaling;
+
+/// <summary>
+/// One browser's JSON-RPC 2.0 WebSocket (<c>/openvidu</c>) as openvidu-browser 2.32 speaks it: requests handled one at a
+/// time in arrival order, responses and notifications written by one sender loop from a bounded queue.
+/// </summary>
+public sealed class SignalingConnection
+{
+    private const int MaxMessageBytes = 1 << 20;
+    private static readonly TimeSpan ReconnectGrace = TimeSpan.FromSeconds(10);
+
+    private readonly WebSocket _socket;
+    private readonly SessionRegistry _registry;
+    private readonly SignalingHub _hub;
+    private readonly CameraService _cameras;
+    private readonly ILogger _logger;
+    private readonly string? _remoteIp;
+    private readonly Channel<string> _outgoing = Channel.CreateBounded<string>(new BoundedChannelOptions(1000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
+    private readonly string _privateId = Convert.ToHexString(RandomNumberGenerator.GetBytes(13)).ToLowerInvariant();
+    private Session? _session;
+    private string? _connectionId;
+    private bool _left;
+
+    public SignalingConnection(WebSocket socket, SessionRegistry registry, SignalingHub hub, CameraService cameras, ILogger logger, string? remoteIp)
+    {
+        _socket = socket;
+        _registry = registry;
+        _hub = hub;
+        _cameras = cameras;
+        _logger = logger;
+        _remoteIp = remoteIp;
+    }
+
+    public async Task RunAsync(CancellationToken cancel)
+    {
+        var sender = SendLoopAsync(cancel);
+        try
+        {
+            var buffer = new byte[16 * 1024];
+            using var message = new MemoryStream();
+            while (_socket.State == WebSocketState.Open && !cancel.IsCancellationRequested)
+            {
+                var result = await _socket.ReceiveAsync(buffer, cancel);
+                if (result.MessageType == WebSocketMessageType.Close) break;
+                message.Write(buffer, 0, result.Count);
+                if (message.Length > MaxMessageBytes) break; // no OpenVidu message comes near 1 MiB
+                if (!result.EndOfMessage) continue;
+                var text = Encoding.UTF8.GetString(message.GetBuffer(), 0, (int)message.Length);
+                message.SetLength(0);
+                await HandleAsync(text, cancel);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        {
+        }
+        finally
+        {
+            _outgoing.Writer.TryComplete();
+            await sender;
+            OnSocketClosed();
+        }
+    }
+
+    internal void Notify(string method, JsonNode? parameters)
+    {
+        var frame = new JsonObject { ["jsonrpc"] = "2.0", ["method"] = method, ["params"] = parameters };
+        _outgoing.Writer.TryWrite(frame.ToJsonString());
+    }
+
+    private void OnSocketClosed()
+    {
+        if (_left || _session is null || _connectionId is null) return;
+        var session = _session;
+        var id = _connectionId;
+        // The browser may come back within the grace period; Sightline does not re-attach sockets yet, so it then
+        // leaves with networkDisconnect as OpenVidu does when the grace expires.
+        _ = Task.Delay(ReconnectGrace).ContinueWith(_ => session.RemoveConnection(id, EndReason.networkDisconnect), TaskScheduler.Default);
+    }
+
+    private async Task SendLoopAsync(CancellationToken cancel)
+    {
+        try
+        {
+            await foreach (var text in _outgoing.Reader.ReadAllAsync(cancel))
+            {
+                if (_socket.State != WebSocketState.Open) continue;
+                await _socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, cancel);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        {
+        }
+    }
+
+    private async Task HandleAsync(string text, CancellationToken cancel)
+    {
+        JsonObject request;
+        try
+        {
+            request = JsonNode.Parse(text) as JsonObject ?? throw new JsonException();
+        }
+        catch (JsonException)
+        {
+            return; // not JSON-RPC: dropped, as the kurento layer does
+        }
+        var id = request["id"]?.DeepClone();
+        var method = request["method"]?.GetValue<string>() ?? "";
+        var p = request["params"] as JsonObject ?? [];
+        if (id is null) return; // a notification from a client: nothing to answer
+        try
+        {
+            var result = await DispatchAsync(method, p, cancel);
+            if (result is null) return; // OpenVidu answers some unknown requests with silence
+            if (method is not ("ping" or "connect") && _session is not null) result["sessionId"] = _privateId;
+            Send(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["result"] = result });
+        }
+        catch (RpcError e)
+        {
+            Send(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["error"] = new JsonObject { ["code"] = e.Code, ["message"] = e.Message } });
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning(e, "Signaling request {Method} failed", method);
+            Send(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["error"] = new JsonObject { ["code"] = -1, ["message"] = e.GetType().Name + ":" + e.Message } });
+        }
+    }
+
+    private void Send(JsonObject frame) => _outgoing.Writer.TryWrite(frame.ToJsonString());
+
+    private async Task<JsonObject?> DispatchAsync(string method, JsonObject p, CancellationToken cancel)
+    {
+        switch (method)
+        {
+            case "ping":
+                return new JsonObject { ["value"] = "pong" };
+            case "connect":
+                throw new RpcError(40007, "reconnection error");
+            case "joinRoom":
+                return JoinRoom(p);
+        }
+        if (_session is null || _connectionId is null)
+        {
+            throw new RpcError(803, $"No connection found for participant with privateId {_privateId}. Method 'Session.connect()' must be the first operation called in any session");
+        }
+        switch (method)
+        {
+            case "receiveVideoFrom":
+                return await ReceiveVideoFromAsync(p, cancel);
+            case "onIceCandidate":
+                Required(p, "endpointName", method);
+                Required(p, "candidate", method);
+                // ICE-lite: the browser's address is learnt from its connectivity checks; its candidates are not needed.
+                return [];
+            case "unsubscribeFromVideo":
+                var sender = Required(p, "sender", method);
+                var publisher = _session.FindConnection(sender)?.Publisher ?? throw new RpcError(102, $"User {sender} not found in session {_session.SessionId}");
+                _session.Unsubscribe(_connectionId, publisher.StreamId, EndReason.unsubscribe);
+                return [];
+            case "leaveRoom":
+                _left = true;
+                _session.RemoveConnection(_connectionId, EndReason.disconnect);
+                _ = Task.Delay(ReconnectGrace).ContinueWith(_ => _socket.Abort(), TaskScheduler.Default);
+                return [];
+            case "sendMessage":
+                return SendMessage(p);
+            case "forceDisconnect":
+                RequireModerator("Unable to force disconnect. The user does not have a valid token");
+                var target = Required(p, "connectionId", method);
+                if (_session.RemoveConnection(target, EndReason.forceDisconnectByUser) != SessionError.None)
+                {
+                    throw new RpcError(102, "Connection not found when calling 'forceDisconnect'");
+                }
+                return [];
+            case "forceUnpublish":
+                RequireModerator("Unable to force unpublish. The user does not have a valid token");
+                var streamId = Required(p, "streamId", method);
+                if (StreamIds.IsIpCameraStream(streamId))
+                {
+                    throw new RpcError(10, $"Stream '{streamId} belonging to an IPCAM participant cannot be unpublished. IPCAM streams can only be unpublished by forcing the disconnection of the IPCAM connection");
+                }
+                _session.ForceUnpublish(streamId);
+                return [];
+            case "publishVideo":
+                throw new RpcError(302, "Unable to generate SDP answer: Sightline serves IP cameras and does not take media from browsers yet");
+            case "prepareReceiveVideoFrom":
+                throw new RpcError(302, "Unable to generate SDP offer: Sightline answers the browser's offer (mediaServer kurento)");
+            case "streamPropertyChanged" or "videoData" or "echo" or "unpublishVideo":
+                return [];
+            default:
+                return null;
+        }
+    }
+
+    private JsonObject JoinRoom(JsonObject p)
+    {
+        var token = Required(p, "token", "joinRoom");
+        var sessionId = Required(p, "session", "joinRoom");
+        var session = _registry.Find(sessionId) ?? throw new RpcError(202, $"Unable to join session. Session {sessionId} cannot be found");
+        var tokenValue = TokenValueOf(token);
+        var platform = p["platform"]?.ToString() ?? "unknown";
+        var metadata = p["metadata"]?.ToString() ?? "";
+        if (tokenValue is null || session.Join(tokenValue, _remoteIp, platform, metadata, out var me) != SessionError.None)
+        {
+            throw new RpcError(401, $"Unable to join session {sessionId}. Token {token} is not valid");
+        }
+        _session = session;
+        _connectionId = me!.ConnectionId;
+        _hub.Attach(session.SessionId, me.ConnectionId, this);
+
+        var others = new JsonArray();
+        foreach (var c in session.Snapshot().ActiveConnections)
+        {
+            if (c.ConnectionId == me.ConnectionId) continue;
+            var entry = new JsonObject { ["id"] = c.ConnectionId, ["createdAt"] = c.ActiveAt ?? c.CreatedAt, ["metadata"] = SignalingHub.Metadata(c) };
+            if (c.Publisher is { } stream) entry["streams"] = new JsonArray(SignalingHub.StreamJson(stream));
+            others.Add(entry);
+        }
+        var result = new JsonObject
+        {
+            ["id"] = me.ConnectionId,
+            ["finalUserId"] = _privateId[..16].ToUpperInvariant(),
+            ["createdAt"] = me.ActiveAt,
+            ["metadata"] = SignalingHub.Metadata(me),
+            ["value"] = others,
+            ["session"] = session.SessionId,
+            ["version"] = Configuration.SightlineOptions.Version,
+            ["mediaServer"] = "kurento",
+            ["videoSimulcast"] = false,
+            ["record"] = me.Properties.Record,
+            ["role"] = (me.Properties.Role ?? OpenViduRole.PUBLISHER).ToString(),
+        };
+        if (me.Properties.CustomIceServers.Count > 0)
+        {
+            var ice = new JsonArray();
+            foreach (var s in me.Properties.CustomIceServers)
+            {
+                var o = new JsonObject { ["url"] = s.Url };
+                if (!string.IsNullOrEmpty(s.Username)) o["username"] = s.Username;
+                if (!string.IsNullOrEmpty(s.Credential)) o["credential"] = s.Credential;
+                ice.Add(o);
+            }
+            result["customIceServers"] = ice;
+        }
+        return result;
+    }
+
+    private async Task<JsonObject> ReceiveVideoFromAsync(JsonObject p, CancellationToken cancel)
+    {
+        var sender = Required(p, "sender", "receiveVideoFrom");
+        var offer = Required(p, "sdpOffer", "receiveVideoFrom");
+        var publisherId = StreamIds.IsIpCameraStream(sender) ? sender[sender.IndexOf("ipc_", StringComparison.Ordinal)..]
+            : sender.LastIndexOf("con_", StringComparison.Ordinal) is var k and >= 0 ? sender[k..] : sender;
+        var publisher = _session!.FindConnection(publisherId) ?? throw new RpcError(102, $"User '{publisherId} not found in session '{_session.SessionId}'");
+        if (publisher.Publisher?.StreamId != sender) throw new RpcError(105, $"User '{publisherId} not streaming media in session '{_session.SessionId}'");
+        if (!_cameras.IsCamera(sender)) throw new RpcError(302, $"Unable to generate SDP answer when subscribing '{_connectionId}' to '{sender}'");
+        var answer = await _cameras.SubscribeAsync(_connectionId!, sender, offer, cancel);
+        var error = _session.Subscribe(_connectionId!, sender, out _);
+        if (error is not (SessionError.None or SessionError.AlreadySubscribed)) throw new RpcError(105, $"User '{publisherId} not streaming media in session '{_session.SessionId}'");
+        return new JsonObject { ["sdpAnswer"] = answer };
+    }
+
+    private JsonObject SendMessage(JsonObject p)
+    {
+        var raw = Required(p, "message", "sendMessage");
+        JsonObject message;
+        try
+        {
+            message = JsonNode.Parse(raw) as JsonObject ?? throw new JsonException();
+        }
+        catch (JsonException)
+        {
+            throw new RpcError(600, $"Provided signal object '{raw}' has not a valid JSON format");
+        }
+        var to = new List<string>();
+        if (message["to"] is JsonArray array)
+        {
+            foreach (var item in array) if (item is not null) to.Add(item.ToString());
+        }
+        var result = _session!.SendSignal(_connectionId, to, message["type"]?.ToString(), message["data"]?.ToString(), out _);
+        if (result == SessionError.InvalidRecipient) throw new RpcError(601, "Signal \"to\" field invalid format: some connectionId does not exist in this session");
+        return [];
+    }
+
+    private void RequireModerator(string message)
+    {
+        if (_session!.FindConnection(_connectionId!)?.Properties.Role != OpenViduRole.MODERATOR) throw new RpcError(401, message);
+    }
+
+    private static string Required(JsonObject p, string key, string method) =>
+        p[key]?.ToString() ?? throw new RpcError(-1, $"RuntimeException:Request element '{key}' is missing in RPC method '{method}'. Check that 'openvidu-server' and 'openvidu-browser' versions are compatible with each other");
+
+    private static string? TokenValueOf(string token)
+    {
+        if (token.StartsWith("tok_", StringComparison.Ordinal)) return token;
+        var q = token.IndexOf('?');
+        if (q < 0) return null;
+        foreach (var part in token[(q + 1)..].Split('&'))
+        {
+            if (part.StartsWith("token=", StringComparison.Ordinal)) return Uri.UnescapeDataString(part[6..]);
+        }
+        return null;
+    }
+
+    private sealed class RpcError(int code, string message) : Exception(message)
+    {
+        public int Code { get; } = code;
+    }
+}

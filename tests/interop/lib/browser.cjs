@@ -1,0 +1,35 @@
+'use strict';
+// Serves the test pages (with the real openvidu-browser bundle) and drives Debian's headless Chromium with playwright-core.
+const http = require('node:http');
+const fs = require('node:fs');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const CHROMIUM_FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+];
+
+async function startPageServer() {
+  const bundle = require.resolve('openvidu-browser/static/js/openvidu-browser-2.32.2.js');
+  const pages = path.join(__dirname, '..', 'pages');
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/openvidu-browser.js') {
+      res.writeHead(200, { 'Content-Type': 'text/javascript' });
+      return fs.createReadStream(bundle).pipe(res);
+    }
+    const file = path.join(pages, path.basename(url.pathname === '/' ? 'viewer.html' : url.pathname));
+    if (!fs.existsSync(file)) { res.writeHead(404); return res.end(); }
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
+}
+
+async function launchBrowser() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+}
+
+module.exports = { startPageServer, launchBrowser };
