@@ -60,6 +60,11 @@ test('a camera published with openvidu-node-client plays in openvidu-browser, th
     assert.equal(seen.width, 640);
     assert.equal(seen.height, 480);
     assert.equal(camera.clients(), 1, 'one RTSP session for the viewer');
+    // The camera's state is in its Connection JSON (a Sightline extension after OpenVidu's keys).
+    const auth = 'Basic ' + Buffer.from(`OPENVIDUAPP:${server.secret}`).toString('base64');
+    const json = await (await fetch(`${server.url}/openvidu/api/sessions/${session.sessionId}/connection/${cam.connectionId}`, { headers: { Authorization: auth } })).json();
+    assert.equal(json.cameraStatus.state, 'playing');
+    assert.equal(json.cameraStatus.viewers, 1);
     fs.mkdirSync(path.join(repoRoot, '.test-output'), { recursive: true });
     await page.screenshot({ path: path.join(repoRoot, '.test-output', 'camera-viewer.png') });
 
@@ -90,6 +95,30 @@ test('a camera published with openvidu-node-client plays in openvidu-browser, th
     // No viewer left: the camera is let go.
     await waitFor(async () => camera.closes() >= 1, 8000, 'the RTSP session to close');
     await page.close();
+    await session.close();
+  } finally {
+    await camera.stop();
+  }
+});
+
+test('onlyPlayWithSubscribers: the RTSP session ends within 5 s of the last unsubscribe, and a new viewer brings it back', async () => {
+  const camera = await startCamera(['--codec', 'vp8']);
+  try {
+    const session = await ov.createSession();
+    const cam = await session.createConnection({ type: 'IPCAM', rtspUri: camera.url, adaptativeBitrate: false });
+    const streamId = cam.publishers[0].streamId;
+    const { page } = await openViewer(session);
+    await waitFor(async () => (await frames(page, streamId)).count >= 25, 10000, 'VP8 frames');
+    assert.equal(camera.clients(), 1);
+    await page.evaluate(() => window.unsubscribeAll());
+    const unsubscribedAt = Date.now();
+    await waitFor(async () => camera.closes() >= 1, 5000, 'the camera to be let go within 5 s');
+    console.log(`RTSP session closed ${Date.now() - unsubscribedAt} ms after the last unsubscribe`);
+    const again = await openViewer(session);
+    await waitFor(async () => (await frames(again.page, streamId)).count >= 25, 10000, 'frames for the next viewer');
+    assert.equal(camera.clients(), 2);
+    await page.close();
+    await again.page.close();
     await session.close();
   } finally {
     await camera.stop();

@@ -19,7 +19,7 @@ public static class ConnectionEndpoints
     }
 
     private static async Task<IResult> CreateAsync(
-        string sessionId, HttpRequest request, SessionRegistry registry, CameraHostResolver resolver, TimeProvider time)
+        string sessionId, HttpRequest request, SessionRegistry registry, CameraHostResolver resolver, Cameras.CameraService cameras, TimeProvider time)
     {
         var path = $"/openvidu/api/sessions/{sessionId}/connection";
         if (registry.Find(sessionId) is not { } session) return ApiError.Empty(StatusCodes.Status404NotFound);
@@ -49,24 +49,24 @@ public static class ConnectionEndpoints
             {
                 return ApiError.Empty(StatusCodes.Status404NotFound);
             }
-            return new JsonResponse(w => OpenViduJson.WriteConnection(w, connection!, webRtcStats: false));
+            return new JsonResponse(w => OpenViduJson.WriteConnection(w, connection!, webRtcStats: false, cameras.StatusOf));
         }
     }
 
-    private static IResult List(string sessionId, SessionRegistry registry, bool? pendingConnections, bool? webRtcStats)
+    private static IResult List(string sessionId, SessionRegistry registry, Cameras.CameraService cameras, bool? pendingConnections, bool? webRtcStats)
     {
         if (registry.Find(sessionId) is not { } session) return ApiError.Empty(StatusCodes.Status404NotFound);
         var s = session.Snapshot();
         IReadOnlyList<Connection> list = pendingConnections ?? true ? [.. s.ActiveConnections, .. s.PendingConnections] : s.ActiveConnections;
-        return new JsonResponse(w => OpenViduJson.WriteConnectionList(w, list, webRtcStats ?? false));
+        return new JsonResponse(w => OpenViduJson.WriteConnectionList(w, list, webRtcStats ?? false, cameras.StatusOf));
     }
 
-    private static IResult Get(string sessionId, string connectionId, SessionRegistry registry)
+    private static IResult Get(string sessionId, string connectionId, SessionRegistry registry, Cameras.CameraService cameras)
     {
         // OpenVidu answers 400 (not 404) for an unknown session on this route.
         if (registry.Find(sessionId) is not { } session) return ApiError.Empty(StatusCodes.Status400BadRequest);
         if (session.FindConnection(connectionId) is not { } c) return ApiError.Empty(StatusCodes.Status404NotFound);
-        return new JsonResponse(w => OpenViduJson.WriteConnection(w, c, webRtcStats: false));
+        return new JsonResponse(w => OpenViduJson.WriteConnection(w, c, webRtcStats: false, cameras.StatusOf));
     }
 
     private static IResult Delete(string sessionId, string connectionId, SessionRegistry registry)

@@ -6,7 +6,7 @@ namespace Sightline.Server.Api;
 /// <summary>Writes sessions, connections and streams exactly as OpenVidu 2.32 serializes them (key order, explicit nulls).</summary>
 public static class OpenViduJson
 {
-    public static void WriteSession(Utf8JsonWriter w, SessionSnapshot s, bool pendingConnections, bool webRtcStats)
+    public static void WriteSession(Utf8JsonWriter w, SessionSnapshot s, bool pendingConnections, bool webRtcStats, Func<string, Cameras.CameraStatus?>? cameras = null)
     {
         w.WriteStartObject();
         w.WriteString("id", s.SessionId);
@@ -30,18 +30,18 @@ public static class OpenViduJson
         w.WriteBoolean("allowTranscoding", s.Properties.AllowTranscoding);
         w.WritePropertyName("connections");
         var list = pendingConnections ? [.. s.ActiveConnections, .. s.PendingConnections] : s.ActiveConnections;
-        WriteConnectionList(w, list, webRtcStats);
+        WriteConnectionList(w, list, webRtcStats, cameras);
         w.WriteEndObject();
     }
 
-    public static void WriteConnectionList(Utf8JsonWriter w, IReadOnlyList<Connection> connections, bool webRtcStats)
+    public static void WriteConnectionList(Utf8JsonWriter w, IReadOnlyList<Connection> connections, bool webRtcStats, Func<string, Cameras.CameraStatus?>? cameras = null)
     {
         w.WriteStartObject();
         w.WriteNumber("numberOfElements", connections.Count);
         w.WriteStartArray("content");
         foreach (var c in connections)
         {
-            WriteConnection(w, c, webRtcStats);
+            WriteConnection(w, c, webRtcStats, cameras);
         }
         w.WriteEndArray();
         w.WriteEndObject();
@@ -76,7 +76,7 @@ public static class OpenViduJson
         w.WriteEndObject();
     }
 
-    public static void WriteConnection(Utf8JsonWriter w, Connection c, bool webRtcStats)
+    public static void WriteConnection(Utf8JsonWriter w, Connection c, bool webRtcStats, Func<string, Cameras.CameraStatus?>? cameras = null)
     {
         var p = c.Properties;
         w.WriteStartObject();
@@ -134,6 +134,17 @@ public static class OpenViduJson
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            // Sightline extension, after OpenVidu's keys: where the camera stands (clients ignore unknown keys).
+            if (c.IsIpCamera && cam is not null && cameras?.Invoke(cam.RtspUri) is { } status)
+            {
+                w.WriteStartObject("cameraStatus");
+                w.WriteString("state", status.State);
+                w.WriteString("transport", status.Transport);
+                w.WriteNumber("viewers", status.Viewers);
+                w.WriteString("lastErrorKind", status.LastErrorKind);
+                w.WriteString("lastError", status.LastError);
+                w.WriteEndObject();
+            }
         }
         else
         {

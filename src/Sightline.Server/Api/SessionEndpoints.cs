@@ -36,14 +36,14 @@ public static class SessionEndpoints
         }
     }
 
-    private static IResult Get(string sessionId, SessionRegistry registry, bool? pendingConnections, bool? webRtcStats)
+    private static IResult Get(string sessionId, SessionRegistry registry, Cameras.CameraService cameras, bool? pendingConnections, bool? webRtcStats)
     {
         if (registry.Find(sessionId) is not { } session) return ApiError.Empty(StatusCodes.Status404NotFound);
         var snapshot = session.Snapshot();
-        return new JsonResponse(w => OpenViduJson.WriteSession(w, snapshot, pendingConnections ?? false, webRtcStats ?? false));
+        return new JsonResponse(w => OpenViduJson.WriteSession(w, snapshot, pendingConnections ?? false, webRtcStats ?? false, cameras.StatusOf));
     }
 
-    private static IResult List(SessionRegistry registry, bool? pendingConnections, bool? webRtcStats)
+    private static IResult List(SessionRegistry registry, Cameras.CameraService cameras, bool? pendingConnections, bool? webRtcStats)
     {
         var snapshots = registry.All().Select(s => s.Snapshot()).ToList();
         return new JsonResponse(w =>
@@ -53,7 +53,7 @@ public static class SessionEndpoints
             w.WriteStartArray("content");
             foreach (var s in snapshots)
             {
-                OpenViduJson.WriteSession(w, s, pendingConnections ?? false, webRtcStats ?? false);
+                OpenViduJson.WriteSession(w, s, pendingConnections ?? false, webRtcStats ?? false, cameras.StatusOf);
             }
             w.WriteEndArray();
             w.WriteEndObject();

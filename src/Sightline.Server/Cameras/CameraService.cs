@@ -15,6 +15,9 @@ namespace Sightline.Server.Cameras;
 /// subscription becomes a <see cref="PeerConnection"/> fed by it, and their ends (unsubscribe, eviction, session close)
 /// close them. Listens to the same session events as signaling and webhooks.
 /// </summary>
+/// <summary>A camera's state as shown in its Connection JSON (<c>cameraStatus</c>, a Sightline extension).</summary>
+public sealed record CameraStatus(string State, string? Transport, int Viewers, string? LastErrorKind, string? LastError);
+
 public sealed class CameraService : ISessionEventSink, IAsyncDisposable
 {
     private readonly CameraSourcePool _pool;
@@ -91,6 +94,18 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
         if (_subscriptions.TryRemove((subscriberConnectionId, streamId), out var old)) Close(old);
         _subscriptions[(subscriberConnectionId, streamId)] = new Subscription(peer, cam.RtspUri);
         return answer;
+    }
+
+    /// <summary>Where a camera stands, for the Connection JSON: idle (waiting for a viewer), connecting, playing, … and the last error.</summary>
+    public CameraStatus? StatusOf(string rtspUri)
+    {
+        var source = _pool.Find(rtspUri);
+        if (source is null) return null;
+        var camera = source.Camera;
+        var state = !source.IsRunning ? "idle"
+            : camera.State == Sightline.Rtsp.Client.RtspCameraState.Idle ? "connecting" // started, its loop not yet running
+            : camera.State.ToString().ToLowerInvariant();
+        return new CameraStatus(state, camera.Transport?.ToString().ToUpperInvariant(), source.ViewerCount, camera.LastError?.Failure.ToString(), camera.LastError?.Message);
     }
 
     /// <summary>True when the stream is a camera this service serves.</summary>

@@ -74,7 +74,11 @@ public sealed class ConnectionApiTests : IAsyncLifetime
             "{\"type\":\"IPCAM\",\"data\":\"cam-A\",\"record\":false,\"rtspUri\":\"rtsp://10.0.0.7:554/live/ch-1\",\"adaptativeBitrate\":false,\"onlyPlayWithSubscribers\":false,\"networkCache\":500}");
         Assert.Equal(HttpStatusCode.OK, status);
         var c = json!.Value;
-        Assert.Equal(ActiveKeys, Keys(c));
+        // OpenVidu's keys in OpenVidu's order, then Sightline's camera status.
+        Assert.Equal([.. ActiveKeys, "cameraStatus"], Keys(c));
+        var camera = c.GetProperty("cameraStatus");
+        Assert.Contains(camera.GetProperty("state").GetString(), new[] { "connecting", "reconnecting", "failed", "playing" });
+        Assert.Equal(0, camera.GetProperty("viewers").GetInt32());
         var cid = c.GetProperty("connectionId").GetString()!;
         Assert.Matches("^ipc_IPCAM_rtsp_[0-9A-Z]{4}_10_0_0_7_554_live_ch1$", cid);
         Assert.Equal("active", c.GetProperty("status").GetString());
@@ -109,6 +113,8 @@ public sealed class ConnectionApiTests : IAsyncLifetime
         Assert.Equal(2000, c.GetProperty("networkCache").GetInt32());
         Assert.True(c.GetProperty("record").GetBoolean());
         Assert.Equal("", c.GetProperty("serverData").GetString());
+        // onlyPlayWithSubscribers: nobody watches, so the camera is not contacted.
+        Assert.Equal("idle", c.GetProperty("cameraStatus").GetProperty("state").GetString());
         // The URI is echoed as sent; a name that does not resolve leaves ip null (not an error).
         Assert.Equal("rtsp://user:pass@cam.invalid/stream?profile=1", c.GetProperty("rtspUri").GetString());
         Assert.Equal(JsonValueKind.Null, c.GetProperty("ip").ValueKind);
