@@ -93,6 +93,7 @@ public static class SightlineHost
         ConnectionEndpoints.Map(api);
         MiscEndpoints.Map(api);
         Signaling.SignalingEndpoint.Map(app);
+        Demo.DemoEndpoints.Map(app, builder.Configuration);
         app.MapGet("/openvidu/accept-certificate", () => Results.Text("Sightline certificate accepted"));
         return app;
     }
