@@ -27,7 +27,10 @@ public sealed class SignalingConnection
     private readonly ILogger _logger;
     private readonly string? _remoteIp;
     private readonly Channel<string> _outgoing = Channel.CreateBounded<string>(new BoundedChannelOptions(1000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
-    private readonly string _privateId = Convert.ToHexString(RandomNumberGenerator.GetBytes(13)).ToLowerInvariant();
+    private string _privateId = Convert.ToHexString(RandomNumberGenerator.GetBytes(13)).ToLowerInvariant();
+    private readonly Lock _stateGate = new();
+    private CancellationTokenSource? _eviction;
+    private bool _handedOver;
     private Session? _session;
     private string? _connectionId;
     private bool _left;
@@ -80,12 +83,55 @@ public sealed class SignalingConnection
 
     private void OnSocketClosed()
     {
-        if (_left || _session is null || _connectionId is null) return;
-        var session = _session;
-        var id = _connectionId;
-        // The browser may come back within the grace period; Sightline does not re-attach sockets yet, so it then
-        // leaves with networkDisconnect as OpenVidu does when the grace expires.
-        _ = Task.Delay(ReconnectGrace).ContinueWith(_ => session.RemoveConnection(id, EndReason.networkDisconnect), TaskScheduler.Default);
+        Session session;
+        string id;
+        CancellationTokenSource eviction;
+        lock (_stateGate)
+        {
+            if (_left || _handedOver || _session is null || _connectionId is null) return;
+            session = _session;
+            id = _connectionId;
+            eviction = _eviction = new CancellationTokenSource();
+        }
+        // The browser may come back within the grace period with "connect" on a new socket (RFC-less kurento rule:
+        // 10 s); otherwise it leaves with networkDisconnect, as OpenVidu does.
+        _ = Task.Delay(ReconnectGrace, eviction.Token).ContinueWith(t =>
+        {
+            if (t.IsCanceled) return;
+            _hub.Forget(_privateId, this);
+            session.RemoveConnection(id, EndReason.networkDisconnect);
+        }, TaskScheduler.Default);
+    }
+
+    /// <summary>Gives this participant's state to a new socket (client reconnection); false when it already left.</summary>
+    private bool TryHandOver(out Session? session, out string? connectionId)
+    {
+        lock (_stateGate)
+        {
+            session = _session;
+            connectionId = _connectionId;
+            if (_left || _handedOver || session is null || session.IsClosed || connectionId is null || session.FindConnection(connectionId) is null) return false;
+            _handedOver = true;
+            _eviction?.Cancel();
+            return true;
+        }
+    }
+
+    private JsonObject Reconnect(JsonObject p)
+    {
+        var privateId = p["sessionId"]?.ToString();
+        if (privateId is null) return new JsonObject { ["value"] = "OK", ["sessionId"] = _privateId };
+        var old = _hub.FindByPrivateId(privateId);
+        if (old is null || ReferenceEquals(old, this) || !old.TryHandOver(out var session, out var connectionId)) throw new RpcError(40007, "reconnection error");
+        lock (_stateGate)
+        {
+            _session = session;
+            _connectionId = connectionId;
+            _privateId = privateId;
+        }
+        _hub.Remember(privateId, this);
+        _hub.Attach(session!.SessionId, connectionId!, this);
+        return new JsonObject { ["value"] = "reconnection successful", ["sessionId"] = privateId };
     }
 
     private async Task SendLoopAsync(CancellationToken cancel)
@@ -145,7 +191,7 @@ public sealed class SignalingConnection
             case "ping":
                 return new JsonObject { ["value"] = "pong" };
             case "connect":
-                throw new RpcError(40007, "reconnection error");
+                return Reconnect(p);
             case "joinRoom":
                 return JoinRoom(p);
         }
@@ -156,6 +202,10 @@ public sealed class SignalingConnection
         switch (method)
         {
             case "receiveVideoFrom":
+                return await ReceiveVideoFromAsync(p, cancel);
+            case "reconnectStream" when p["sdpOffer"] is not null:
+                // A subscriber re-negotiating after network trouble: a fresh peer connection replaces the old one.
+                p["sender"] = p["stream"]?.DeepClone();
                 return await ReceiveVideoFromAsync(p, cancel);
             case "onIceCandidate":
                 Required(p, "endpointName", method);
@@ -169,6 +219,7 @@ public sealed class SignalingConnection
                 return [];
             case "leaveRoom":
                 _left = true;
+                _hub.Forget(_privateId, this);
                 _session.RemoveConnection(_connectionId, EndReason.disconnect);
                 _ = Task.Delay(ReconnectGrace).ContinueWith(_ => _socket.Abort(), TaskScheduler.Default);
                 return [];
@@ -217,6 +268,7 @@ public sealed class SignalingConnection
         _session = session;
         _connectionId = me!.ConnectionId;
         _hub.Attach(session.SessionId, me.ConnectionId, this);
+        _hub.Remember(_privateId, this);
 
         var others = new JsonArray();
         foreach (var c in session.Snapshot().ActiveConnections)

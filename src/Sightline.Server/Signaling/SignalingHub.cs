@@ -16,6 +16,16 @@ public sealed class SignalingHub : ISessionEventSink
     private readonly ConcurrentDictionary<string, SignalingConnection> _sockets = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _members = new(StringComparer.Ordinal);
 
+    private readonly ConcurrentDictionary<string, SignalingConnection> _byPrivateId = new(StringComparer.Ordinal);
+
+    /// <summary>Remembers a joined participant's socket by its private id, for a reconnecting client's <c>connect</c>.</summary>
+    internal void Remember(string privateId, SignalingConnection socket) => _byPrivateId[privateId] = socket;
+
+    internal void Forget(string privateId, SignalingConnection socket) =>
+        _byPrivateId.TryRemove(new KeyValuePair<string, SignalingConnection>(privateId, socket));
+
+    internal SignalingConnection? FindByPrivateId(string privateId) => _byPrivateId.GetValueOrDefault(privateId);
+
     internal void Attach(string sessionId, string connectionId, SignalingConnection socket)
     {
         _sockets[connectionId] = socket;
