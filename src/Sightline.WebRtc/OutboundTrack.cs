@@ -18,8 +18,18 @@ public sealed class OutboundTrack
         public uint Timestamp;
     }
 
-    internal OutboundTrack(string kind, string mid, string codec, int payloadType, int clockRate, uint ssrc)
+    internal OutboundTrack(string kind, string mid, string codec, int payloadType, int clockRate, uint ssrc, int? rtxPayloadType, uint? rtxSsrc, IReadOnlyDictionary<string, int> extensions)
     {
+        RtxPayloadType = rtxPayloadType;
+        RtxSsrc = rtxSsrc;
+        NextRtxSequence = (ushort)Random.Shared.Next(0, 65536);
+        foreach (var (uri, id) in extensions)
+        {
+            if (uri.EndsWith("sdes:mid", StringComparison.Ordinal)) MidExtension = id;
+            else if (uri.EndsWith("abs-send-time", StringComparison.Ordinal)) AbsSendTimeExtension = id;
+            else if (uri.Contains("transport-wide-cc", StringComparison.Ordinal)) TransportCcExtension = id;
+        }
+        MidBytes = System.Text.Encoding.ASCII.GetBytes(mid);
         Kind = kind;
         Mid = mid;
         Codec = codec;
@@ -37,6 +47,23 @@ public sealed class OutboundTrack
     public int PayloadType { get; }
     public int ClockRate { get; }
     public uint Ssrc { get; }
+    /// <summary>RTX (RFC 4588) payload type and SSRC when the browser offered it: retransmissions go there.</summary>
+    public int? RtxPayloadType { get; }
+    public uint? RtxSsrc { get; }
+    /// <summary>One-byte header extension ids negotiated (RFC 8285), 0 when not offered.</summary>
+    public int MidExtension { get; }
+    public int AbsSendTimeExtension { get; }
+    public int TransportCcExtension { get; }
+    internal byte[] MidBytes { get; }
+    internal ushort NextRtxSequence;
+    /// <summary>The last RTP timestamp sent, for sender reports.</summary>
+    internal uint LastTimestamp;
+    internal long LastSendTicks;
+    /// <summary>From the browser's receiver reports (RFC 3550 §6.4.1).</summary>
+    public double? RoundTripMs { get; internal set; }
+    public double LossFraction { get; internal set; }
+    public uint Jitter { get; internal set; }
+    public int CumulativeLost { get; internal set; }
     public long PacketsSent { get; internal set; }
     public long BytesSent { get; internal set; }
     public long FramesSent { get; internal set; }

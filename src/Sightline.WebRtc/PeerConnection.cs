@@ -6,6 +6,7 @@ using Sightline.Rtp.Packetization;
 using Sightline.Rtp.Rtcp;
 using Sightline.Rtp.Rtp;
 using Sightline.WebRtc.Dtls;
+using Sightline.WebRtc.Rtcp;
 using Sightline.WebRtc.Sdp;
 using Sightline.WebRtc.Srtp;
 using Sightline.WebRtc.Stun;
@@ -46,6 +47,12 @@ public sealed class PeerConnection : IDisposable
     private SrtpContext? _srtpSend;
     private SrtpContext? _srtcpReceive;
     private long _lastConsentTicks;
+    private ushort _transportSequence;
+    private readonly (long Ticks, int Size)[] _sentTransport = new (long, int)[4096];
+    private readonly List<TransportFeedback.PacketStatus> _feedback = [];
+    private long _rateBytes, _rateStartUs = long.MinValue, _rateEndUs;
+    private int _rateReported, _rateLost;
+    private readonly long _epochTicks;
 
     public PeerConnection(UdpMux mux, DtlsCertificate certificate, ILogger logger, TimeProvider? time = null)
     {
@@ -56,6 +63,7 @@ public sealed class PeerConnection : IDisposable
         LocalUfrag = UdpMux.RandomString(8);
         LocalPwd = UdpMux.RandomString(24);
         _localPwd = UdpMux.Utf8(LocalPwd);
+        _epochTicks = _time.GetTimestamp();
         _mux.Register(this);
     }
 
@@ -71,8 +79,8 @@ public sealed class PeerConnection : IDisposable
     public event Action<PeerConnection, PeerState>? StateChanged;
     /// <summary>The browser asked for a keyframe (PLI or FIR) on a track.</summary>
     public event Action<PeerConnection, OutboundTrack>? KeyframeRequested;
-    /// <summary>The browser's receive-bandwidth estimate (REMB), bits per second.</summary>
-    public event Action<PeerConnection, long>? BandwidthEstimated;
+    /// <summary>A bandwidth estimate for this viewer: its REMB, or the delivery rate measured from transport-wide feedback.</summary>
+    public event Action<PeerConnection, BandwidthEstimate>? BandwidthEstimated;
 
     /// <summary>
     /// Answers a browser's offer: one outbound track per offered m-line we can serve (matching kind and codec), the rest
@@ -100,12 +108,13 @@ public sealed class PeerConnection : IDisposable
                 };
             }
             var ssrc = (uint)Random.Shared.Next(1, int.MaxValue);
+            uint? rtxSsrc = codec?.RtxPayloadType is not null ? (uint)Random.Shared.Next(1, int.MaxValue) : null;
             if (codec is not null)
             {
                 remaining.Remove(spec!);
-                _tracks.Add(new OutboundTrack(media.Kind, media.Mid, codec.Name, codec.PayloadType, codec.ClockRate, ssrc));
+                _tracks.Add(new OutboundTrack(media.Kind, media.Mid, codec.Name, codec.PayloadType, codec.ClockRate, ssrc, codec.RtxPayloadType, rtxSsrc, media.Extensions));
             }
-            answered.Add(new AnsweredMedia(media, codec, ssrc, streamId, $"{streamId}-{media.Kind}"));
+            answered.Add(new AnsweredMedia(media, codec, ssrc, streamId, $"{streamId}-{media.Kind}", rtxSsrc));
         }
         var candidates = candidateAddresses.Select((a, i) =>
             $"candidate:{i + 1} 1 udp {2130706431 - i} {a} {_mux.LocalEndPoint.Port} typ host generation 0").ToList();
@@ -239,14 +248,110 @@ public sealed class PeerConnection : IDisposable
         var payload = frame.Payload(index);
         var buffer = _sendBuffer.AsSpan();
         var marker = index == frame.Payloads.Length - 1;
-        var header = RtpPacket.WriteHeader(buffer, marker, (byte)track.PayloadType, seq, timestamp, track.Ssrc);
-        payload.CopyTo(buffer[header..]);
-        var length = _srtpSend!.ProtectRtp(buffer, header + payload.Length);
+        int length;
+        if (retransmission && track.RtxPayloadType is { } rtxPt && track.RtxSsrc is { } rtxSsrc)
+        {
+            // RFC 4588 §4: the RTX packet carries the original sequence number in front of the original payload.
+            var header = WriteHeader(buffer, track, marker, (byte)rtxPt, track.NextRtxSequence++, timestamp, rtxSsrc, payload.Length + 2);
+            BinaryPrimitives.WriteUInt16BigEndian(buffer[header..], seq);
+            payload.CopyTo(buffer[(header + 2)..]);
+            length = header + 2 + payload.Length;
+        }
+        else
+        {
+            var header = WriteHeader(buffer, track, marker, (byte)track.PayloadType, seq, timestamp, track.Ssrc, payload.Length);
+            payload.CopyTo(buffer[header..]);
+            length = header + payload.Length;
+        }
+        length = _srtpSend!.ProtectRtp(buffer, length);
         if (length < 0) return;
-        if (!retransmission && _mux.ShouldDrop()) return;
+        if (!retransmission)
+        {
+            track.LastTimestamp = timestamp;
+            track.LastSendTicks = _time.GetTimestamp();
+            if (_mux.ShouldDrop()) return;
+        }
         _mux.Send(buffer[..length], _selectedAddress!);
         track.PacketsSent++;
         track.BytesSent += length;
+    }
+
+    /// <summary>
+    /// Writes the RTP header with the negotiated one-byte header extensions (RFC 8285): sdes:mid, abs-send-time and
+    /// the transport-wide sequence number, whose send time is remembered for transport-wide feedback.
+    /// </summary>
+    private int WriteHeader(Span<byte> buffer, OutboundTrack track, bool marker, byte payloadType, ushort seq, uint timestamp, uint ssrc, int payloadLength)
+    {
+        var length = RtpPacket.WriteHeader(buffer, marker, payloadType, seq, timestamp, ssrc);
+        if (track.MidExtension == 0 && track.AbsSendTimeExtension == 0 && track.TransportCcExtension == 0) return length;
+        buffer[0] |= 0x10;
+        buffer[12] = 0xBE;
+        buffer[13] = 0xDE;
+        var o = 16;
+        if (track.MidExtension != 0)
+        {
+            buffer[o++] = (byte)(track.MidExtension << 4 | (track.MidBytes.Length - 1));
+            track.MidBytes.CopyTo(buffer[o..]);
+            o += track.MidBytes.Length;
+        }
+        var now = _time.GetTimestamp();
+        if (track.AbsSendTimeExtension != 0)
+        {
+            // 6.18 fixed-point seconds, 24 bits (webrtc.org abs-send-time).
+            var value = (long)(_time.GetElapsedTime(_epochTicks, now).TotalSeconds * (1 << 18)) & 0xFFFFFF;
+            buffer[o++] = (byte)(track.AbsSendTimeExtension << 4 | 2);
+            buffer[o++] = (byte)(value >> 16);
+            buffer[o++] = (byte)(value >> 8);
+            buffer[o++] = (byte)value;
+        }
+        if (track.TransportCcExtension != 0)
+        {
+            var transport = _transportSequence++;
+            buffer[o++] = (byte)(track.TransportCcExtension << 4 | 1);
+            BinaryPrimitives.WriteUInt16BigEndian(buffer[o..], transport);
+            o += 2;
+            _sentTransport[transport % _sentTransport.Length] = (now, payloadLength + 40);
+        }
+        while ((o - 16) % 4 != 0) buffer[o++] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(buffer[14..], (ushort)((o - 16) / 4));
+        return o;
+    }
+
+    /// <summary>Sends an RTCP sender report with SDES CNAME for every track (RFC 3550 §6.4.1); call it about once a second.</summary>
+    public void SendReports()
+    {
+        if (State != PeerState.Connected || _srtpSend is null || _selectedAddress is null) return;
+        lock (_sendGate)
+        {
+            foreach (var track in _tracks)
+            {
+                if (track.PacketsSent == 0) continue;
+                var buffer = _sendBuffer.AsSpan();
+                var now = _time.GetUtcNow();
+                var elapsed = track.LastSendTicks == 0 ? TimeSpan.Zero : _time.GetElapsedTime(track.LastSendTicks);
+                var rtpNow = track.LastTimestamp + (uint)(elapsed.TotalSeconds * track.ClockRate);
+                buffer[0] = 0x80;
+                buffer[1] = (byte)RtcpPacketType.SenderReport;
+                BinaryPrimitives.WriteUInt16BigEndian(buffer[2..], 6);
+                BinaryPrimitives.WriteUInt32BigEndian(buffer[4..], track.Ssrc);
+                BinaryPrimitives.WriteUInt64BigEndian(buffer[8..], Sightline.Rtp.Time.NtpTimestamp.FromDateTime(now));
+                BinaryPrimitives.WriteUInt32BigEndian(buffer[16..], rtpNow);
+                BinaryPrimitives.WriteUInt32BigEndian(buffer[20..], (uint)track.PacketsSent);
+                BinaryPrimitives.WriteUInt32BigEndian(buffer[24..], (uint)track.BytesSent);
+                // SDES with one chunk: CNAME "sightline" (RFC 3550 §6.5).
+                var sdes = buffer[28..];
+                sdes[0] = 0x81;
+                sdes[1] = (byte)RtcpPacketType.SourceDescription;
+                BinaryPrimitives.WriteUInt16BigEndian(sdes[2..], 4);
+                BinaryPrimitives.WriteUInt32BigEndian(sdes[4..], track.Ssrc);
+                sdes[8] = 1;
+                sdes[9] = 9;
+                "sightline"u8.CopyTo(sdes[10..]);
+                sdes[19] = 0;
+                var length = _srtpSend.ProtectRtcp(buffer, 48);
+                if (length > 0) _mux.Send(buffer[..length], _selectedAddress);
+            }
+        }
     }
 
     private void HandleRtcp(ReadOnlySpan<byte> compound)
@@ -274,14 +379,66 @@ public sealed class PeerConnection : IDisposable
                     {
                         var exp = packet[17] >> 2;
                         var mantissa = (packet[17] & 3) << 16 | packet[18] << 8 | packet[19];
-                        BandwidthEstimated?.Invoke(this, (long)mantissa << exp);
+                        BandwidthEstimated?.Invoke(this, new BandwidthEstimate((long)mantissa << exp, "remb", _tracks.Count > 0 ? _tracks.Max(t => t.LossFraction) : 0));
                     }
                     break;
                 case RtcpPacketType.TransportFeedback when format == 1:
                     AnswerNack(mediaSsrc, packet[12..]);
                     break;
+                case RtcpPacketType.TransportFeedback when format == 15:
+                    OnTransportFeedback(packet[12..]);
+                    break;
+                case RtcpPacketType.ReceiverReport or RtcpPacketType.SenderReport:
+                    OnReceptionReports(packet, type == RtcpPacketType.SenderReport ? 28 : 8, format);
+                    break;
             }
         }
+    }
+
+    // Report blocks about our SSRCs: loss, jitter and round-trip time from LSR/DLSR (RFC 3550 §6.4.1).
+    private void OnReceptionReports(ReadOnlySpan<byte> packet, int firstBlock, int count)
+    {
+        var nowNtp = (uint)(Sightline.Rtp.Time.NtpTimestamp.FromDateTime(_time.GetUtcNow()) >> 16);
+        for (var i = 0; i < count && firstBlock + (i + 1) * ReceptionReport.Length <= packet.Length; i++)
+        {
+            var block = ReceptionReport.Read(packet[(firstBlock + i * ReceptionReport.Length)..]);
+            var track = Find(block.Ssrc);
+            if (track is null) continue;
+            track.LossFraction = block.FractionLost / 256.0;
+            track.CumulativeLost = block.CumulativeLost;
+            track.Jitter = block.Jitter;
+            if (block.LastSenderReport != 0)
+            {
+                var rtt = nowNtp - block.LastSenderReport - block.DelaySinceLastSenderReport;
+                if (rtt < 0x80000000) track.RoundTripMs = rtt * 1000.0 / 65536;
+            }
+        }
+    }
+
+    // Transport-wide feedback: the rate at which the browser received our packets over the last half second or more
+    // (its own arrival clock), and the share of reported packets it lost.
+    private void OnTransportFeedback(ReadOnlySpan<byte> fci)
+    {
+        if (!TransportFeedback.TryParse(fci, _feedback) || _feedback.Count == 0) return;
+        foreach (var status in _feedback)
+        {
+            _rateReported++;
+            if (status.ArrivalMicroseconds is not { } arrival)
+            {
+                _rateLost++;
+                continue;
+            }
+            if (_rateStartUs == long.MinValue || arrival < _rateStartUs) _rateStartUs = arrival;
+            _rateEndUs = Math.Max(_rateEndUs, arrival);
+            _rateBytes += _sentTransport[status.Sequence % _sentTransport.Length].Size;
+        }
+        var span = _rateEndUs - _rateStartUs;
+        if (_rateStartUs == long.MinValue || span < 500_000) return;
+        var estimate = new BandwidthEstimate(_rateBytes * 8 * 1_000_000 / span, "transport-cc", (double)_rateLost / _rateReported);
+        _rateBytes = 0;
+        _rateReported = _rateLost = 0;
+        _rateStartUs = _rateEndUs;
+        BandwidthEstimated?.Invoke(this, estimate);
     }
 
     // Generic NACK (RFC 4585 §6.2.1): PID and a bitmask of the 16 following lost packets.

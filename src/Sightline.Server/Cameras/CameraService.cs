@@ -120,7 +120,11 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
 
     private void CheckConsent()
     {
-        foreach (var s in _subscriptions.Values) s.Peer.CheckConsent();
+        foreach (var s in _subscriptions.Values)
+        {
+            s.Peer.CheckConsent();
+            s.Peer.SendReports();
+        }
     }
 
     public async ValueTask DisposeAsync()

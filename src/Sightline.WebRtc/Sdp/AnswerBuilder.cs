@@ -4,7 +4,7 @@ using System.Text;
 namespace Sightline.WebRtc.Sdp;
 
 /// <summary>What we send on one m-line of the answer.</summary>
-public sealed record AnsweredMedia(OfferedMedia Offer, OfferedCodec? Codec, uint Ssrc, string StreamId, string TrackId);
+public sealed record AnsweredMedia(OfferedMedia Offer, OfferedCodec? Codec, uint Ssrc, string StreamId, string TrackId, uint? RtxSsrc = null);
 
 /// <summary>
 /// Writes a server's SDP answer (RFC 8829 §5.3, RFC 8445 lite): ICE-lite, one BUNDLE transport with rtcp-mux, DTLS
@@ -69,8 +69,14 @@ public static class AnswerBuilder
                 Line($"a=rtpmap:{rtxPt} rtx/{c.ClockRate}");
                 Line($"a=fmtp:{rtxPt} apt={c.PayloadType}");
             }
+            if (m.RtxSsrc is { } rtxSsrc) Line($"a=ssrc-group:FID {m.Ssrc} {rtxSsrc}");
             Line($"a=ssrc:{m.Ssrc} cname:sightline");
             Line($"a=ssrc:{m.Ssrc} msid:{m.StreamId} {m.TrackId}");
+            if (m.RtxSsrc is { } rtx2)
+            {
+                Line($"a=ssrc:{rtx2} cname:sightline");
+                Line($"a=ssrc:{rtx2} msid:{m.StreamId} {m.TrackId}");
+            }
             foreach (var candidate in candidates) Line("a=" + candidate);
             Line("a=end-of-candidates");
         }

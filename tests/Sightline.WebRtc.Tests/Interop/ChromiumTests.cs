@@ -84,6 +84,8 @@ public class ChromiumTests(ITestOutputHelper output)
             var browser = NodeScript.ChromiumPageAsync(url, seconds + 4);
             await connected.Task.WaitAsync(TimeSpan.FromSeconds(15));
             var track = peer!.Tracks.Single();
+            var estimates = new List<BandwidthEstimate>();
+            peer.BandwidthEstimated += (_, e) => { lock (estimates) estimates.Add(e); };
             using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(1000.0 / fps)))
             {
                 uint timestamp = 0;
@@ -94,6 +96,7 @@ public class ChromiumTests(ITestOutputHelper output)
                         : Vp8Packetizer.Packetize(f.Data, timestamp, f.Keyframe);
                     peer.SendFrame(track, packetized);
                     timestamp += 90000 / fps;
+                    if (track.FramesSent % fps == 0) peer.SendReports();
                     await timer.WaitForNextTickAsync();
                 }
             }
@@ -101,7 +104,12 @@ public class ChromiumTests(ITestOutputHelper output)
             output.WriteLine(log);
             var decoded = result.GetProperty("framesDecoded").GetInt32();
             output.WriteLine($"{codec}, {loss:P0} loss: sent {track.FramesSent} frames in {track.PacketsSent} packets over {peer.Profile}; Chromium decoded {decoded} at {result.GetProperty("frameWidth")}x{result.GetProperty("frameHeight")}, NACKs {track.NacksReceived}, retransmitted {track.Retransmissions}");
+            BandwidthEstimate? lastEstimate;
+            lock (estimates) lastEstimate = estimates.Count > 0 ? estimates[^1] : null;
+            output.WriteLine($"RTT {track.RoundTripMs:0.0} ms, browser-reported loss {track.LossFraction:P1}, {estimates.Count} bandwidth estimates, last {lastEstimate}");
             Assert.Equal("connected", result.GetProperty("connectionState").GetString());
+            Assert.NotNull(track.RoundTripMs); // the browser's receiver reports answered our sender reports
+            Assert.NotNull(lastEstimate);      // transport-wide feedback on the packets we numbered
             Assert.Equal(640, result.GetProperty("frameWidth").GetInt32());
             Assert.Equal(480, result.GetProperty("frameHeight").GetInt32());
             Assert.EndsWith(codec, result.GetProperty("codec").GetString(), StringComparison.OrdinalIgnoreCase);
