@@ -67,8 +67,11 @@ public sealed record RemoteOffer(string IceUfrag, string IcePwd, string Fingerpr
         var candidates = media.Codecs.Where(c => c.Name.Equals("H264", StringComparison.OrdinalIgnoreCase)
             && c.Fmtp.TryGetValue("packetization-mode", out var pm) && pm == "1").ToList();
         if (candidates.Count == 0) return null;
-        var profile = streamProfileLevelId?[..Math.Min(2, streamProfileLevelId.Length)];
-        return candidates.FirstOrDefault(c => c.Fmtp.TryGetValue("profile-level-id", out var p) && profile is not null && p.StartsWith(profile, StringComparison.OrdinalIgnoreCase))
+        bool Matches(OfferedCodec c, int chars) => streamProfileLevelId is { Length: >= 4 } wanted && c.Fmtp.TryGetValue("profile-level-id", out var p)
+            && p.Length >= chars && p.AsSpan(0, chars).Equals(wanted.AsSpan(0, chars), StringComparison.OrdinalIgnoreCase);
+        // Same profile and constraints first, then same profile, then constrained baseline, then anything.
+        return candidates.FirstOrDefault(c => Matches(c, 4))
+            ?? candidates.FirstOrDefault(c => Matches(c, 2))
             ?? candidates.FirstOrDefault(c => c.Fmtp.TryGetValue("profile-level-id", out var p) && p.StartsWith("42e0", StringComparison.OrdinalIgnoreCase))
             ?? candidates[0];
     }
