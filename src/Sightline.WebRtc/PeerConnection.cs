@@ -17,6 +17,9 @@ namespace Sightline.WebRtc;
 /// <summary>Where a peer connection stands.</summary>
 public enum PeerState { New, Checking, Connected, Failed, Closed }
 
+/// <summary>Which ICE candidates an answer carries.</summary>
+public enum IceTransports { UdpAndTcp, UdpOnly, TcpOnly }
+
 /// <summary>A track the server offers to send: its kind and codec, and for H.264 the stream's profile-level-id.</summary>
 public sealed record TrackSpec(string Kind, MediaCodec Codec, string? ProfileLevelId = null);
 
@@ -40,8 +43,7 @@ public sealed class PeerConnection : IDisposable
     private readonly byte[] _rtcpBuffer = new byte[1500];
     private readonly Lock _sendGate = new();
     private RemoteOffer? _remote;
-    private IPEndPoint? _selected;
-    private SocketAddress? _selectedAddress;
+    private MediaPath? _path;
     private DatagramBridge? _dtlsTransport;
     private DtlsEndpoint? _dtls;
     private SrtpContext? _srtpSend;
@@ -71,7 +73,9 @@ public sealed class PeerConnection : IDisposable
     public string LocalPwd { get; }
     public PeerState State { get; private set; } = PeerState.New;
     public IReadOnlyList<OutboundTrack> Tracks => _tracks;
-    public IPEndPoint? RemoteEndPoint => _selected;
+    public IPEndPoint? RemoteEndPoint => _path?.Remote;
+    /// <summary><c>udp</c> or <c>tcp</c> once the browser's checks chose a path.</summary>
+    public string? TransportProtocol => _path?.Protocol;
     public SrtpProfile? Profile => _srtpSend?.Profile;
     public long RtcpPacketsReceived { get; private set; }
     public long RtcpPacketsRejected { get; private set; }
@@ -86,7 +90,7 @@ public sealed class PeerConnection : IDisposable
     /// Answers a browser's offer: one outbound track per offered m-line we can serve (matching kind and codec), the rest
     /// inactive. <paramref name="candidateAddresses"/> are the host addresses announced (at least one).
     /// </summary>
-    public string Answer(string offerSdp, IReadOnlyList<TrackSpec> tracks, IReadOnlyList<IPAddress> candidateAddresses, string streamId = "sightline")
+    public string Answer(string offerSdp, IReadOnlyList<TrackSpec> tracks, IReadOnlyList<IPAddress> candidateAddresses, string streamId = "sightline", IceTransports transports = IceTransports.UdpAndTcp)
     {
         _remote = RemoteOffer.Parse(offerSdp);
         var answered = new List<AnsweredMedia>();
@@ -116,8 +120,14 @@ public sealed class PeerConnection : IDisposable
             }
             answered.Add(new AnsweredMedia(media, codec, ssrc, streamId, $"{streamId}-{media.Kind}", rtxSsrc));
         }
-        var candidates = candidateAddresses.Select((a, i) =>
-            $"candidate:{i + 1} 1 udp {2130706431 - i} {a} {_mux.LocalEndPoint.Port} typ host generation 0").ToList();
+        var candidates = new List<string>();
+        var port = _mux.LocalEndPoint.Port;
+        for (var i = 0; i < candidateAddresses.Count; i++)
+        {
+            if (transports != IceTransports.TcpOnly) candidates.Add($"candidate:{i + 1} 1 udp {2130706431 - i} {candidateAddresses[i]} {port} typ host generation 0");
+            // RFC 6544 passive candidates, ranked below UDP: for viewers whose network blocks UDP.
+            if (transports != IceTransports.UdpOnly && _mux.TcpAvailable) candidates.Add($"candidate:{100 + i} 1 tcp {1518280447 - i} {candidateAddresses[i]} {port} typ host tcptype passive generation 0");
+        }
         State = PeerState.Checking;
         StateChanged?.Invoke(this, State);
         return AnswerBuilder.Build(LocalUfrag, LocalPwd, _certificate.Fingerprint, answered, candidates, ((ulong)Random.Shared.NextInt64()).ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -129,7 +139,7 @@ public sealed class PeerConnection : IDisposable
     /// </summary>
     public void SendFrame(OutboundTrack track, PacketizedFrame frame)
     {
-        if (State != PeerState.Connected || _srtpSend is null || _selectedAddress is null) return;
+        if (State != PeerState.Connected || _srtpSend is null || _path is null) return;
         if (track.WaitingForKeyframe)
         {
             if (track.Kind == "video" && !frame.IsKeyframe) return;
@@ -172,24 +182,31 @@ public sealed class PeerConnection : IDisposable
         _srtcpReceive?.Dispose();
     }
 
-    internal void OnStun(StunMessage message, IPEndPoint remote)
+    /// <summary>A connectivity check arrived on <paramref name="path"/>; true when it was valid (answered with success).</summary>
+    internal bool OnStun(StunMessage message, MediaPath path)
     {
-        if (message.Type != StunMessage.BindingRequest || _remote is null) return;
+        if (message.Type != StunMessage.BindingRequest || _remote is null) return false;
         if (!message.VerifyFingerprint() || !message.VerifyIntegrity(_localPwd))
         {
             // RFC 5389 §10.1.2: a bad MESSAGE-INTEGRITY gets a 401.
-            Respond(message, remote, error: 401);
-            return;
+            Respond(message, path, error: 401);
+            return false;
         }
         Interlocked.Exchange(ref _lastConsentTicks, _time.GetTimestamp());
-        Respond(message, remote, error: 0);
-        // ICE-lite: the browser (controlling) nominates; until it does, the first working address is used.
-        if (_selected is null || message.Has(StunAttributeType.UseCandidate) && !remote.Equals(_selected))
+        Respond(message, path, error: 0);
+        // ICE-lite: the browser (controlling) nominates; until it does, the first working path is used.
+        if (_path is null || message.Has(StunAttributeType.UseCandidate) && (!path.Remote.Equals(_path.Remote) || path.Protocol != _path.Protocol))
         {
-            _selected = remote;
-            _selectedAddress = remote.Serialize();
-            _mux.Bind(remote, this);
+            _path = path;
+            if (path is UdpPath) _mux.Bind(path.Remote, this);
         }
+        return true;
+    }
+
+    /// <summary>The ICE-TCP connection the peer used went away.</summary>
+    internal void OnPathClosed(MediaPath path)
+    {
+        if (ReferenceEquals(_path, path)) SetState(PeerState.Failed);
     }
 
     internal void OnPacket(PacketKind kind, ReadOnlySpan<byte> packet)
@@ -218,10 +235,7 @@ public sealed class PeerConnection : IDisposable
     private void EnsureDtls()
     {
         if (_dtls is not null) return;
-        _dtlsTransport = new DatagramBridge(d =>
-        {
-            if (_selectedAddress is { } to) _mux.Send(d.Span, to);
-        });
+        _dtlsTransport = new DatagramBridge(d => _path?.Send(d.Span));
         _dtls = new DtlsEndpoint(_certificate, _dtlsTransport);
         var expected = _remote!.Fingerprint;
         _ = RunHandshakeAsync(expected);
@@ -271,7 +285,7 @@ public sealed class PeerConnection : IDisposable
             track.LastSendTicks = _time.GetTimestamp();
             if (_mux.ShouldDrop()) return;
         }
-        _mux.Send(buffer[..length], _selectedAddress!);
+        _path!.Send(buffer[..length]);
         track.PacketsSent++;
         track.BytesSent += length;
     }
@@ -320,7 +334,7 @@ public sealed class PeerConnection : IDisposable
     /// <summary>Sends an RTCP sender report with SDES CNAME for every track (RFC 3550 §6.4.1); call it about once a second.</summary>
     public void SendReports()
     {
-        if (State != PeerState.Connected || _srtpSend is null || _selectedAddress is null) return;
+        if (State != PeerState.Connected || _srtpSend is null || _path is null) return;
         lock (_sendGate)
         {
             foreach (var track in _tracks)
@@ -349,7 +363,7 @@ public sealed class PeerConnection : IDisposable
                 "sightline"u8.CopyTo(sdes[10..]);
                 sdes[19] = 0;
                 var length = _srtpSend.ProtectRtcp(buffer, 48);
-                if (length > 0) _mux.Send(buffer[..length], _selectedAddress);
+                if (length > 0) _path.Send(buffer[..length]);
             }
         }
     }
@@ -479,15 +493,15 @@ public sealed class PeerConnection : IDisposable
         return null;
     }
 
-    private void Respond(StunMessage request, IPEndPoint remote, int error)
+    private void Respond(StunMessage request, MediaPath path, int error)
     {
         Span<byte> buffer = stackalloc byte[256];
         var w = new StunWriter(buffer, error == 0 ? StunMessage.BindingSuccess : StunMessage.BindingError, request.TransactionId);
-        if (error == 0) w.AddXorMappedAddress(remote);
+        if (error == 0) w.AddXorMappedAddress(path.Remote);
         else w.AddErrorCode(error, "Unauthorized");
         if (error == 0) w.AddMessageIntegrity(_localPwd);
         w.AddFingerprint();
-        _mux.Send(buffer[..w.Length], remote.Serialize());
+        path.Send(buffer[..w.Length]);
     }
 
     private void SetState(PeerState state)

@@ -8,8 +8,9 @@ using Sightline.WebRtc.Stun;
 namespace Sightline.WebRtc.Transport;
 
 /// <summary>
-/// All WebRTC peers on one UDP port: a STUN binding request is routed by its USERNAME (our ICE ufrag), anything else by
-/// the remote address the peer was seen at. One receive loop; sends are synchronous datagrams from the caller's thread.
+/// All WebRTC peers on one port: UDP, and the same port number in TCP for ICE-TCP (RFC 6544 passive candidates, RFC 4571
+/// framing). A STUN binding request is routed by its USERNAME (our ICE ufrag), anything else by the remote address (UDP)
+/// or the connection (TCP) the peer was seen on. Sends are synchronous datagrams from the caller's thread.
 /// </summary>
 public sealed class UdpMux : IAsyncDisposable
 {
@@ -29,7 +30,25 @@ public sealed class UdpMux : IAsyncDisposable
         _socket.ReceiveBufferSize = 4 * 1024 * 1024;
         _socket.Bind(bind);
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+        try
+        {
+            _tcp = new Socket(bind.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            _tcp.Bind(new IPEndPoint(bind.Address, LocalEndPoint.Port));
+            _tcp.Listen(128);
+        }
+        catch (SocketException e)
+        {
+            // The UDP port's number is taken in TCP: ICE-TCP is then unavailable, UDP still works.
+            _tcp?.Dispose();
+            _tcp = null;
+            _logger.LogWarning("ICE-TCP disabled: cannot listen on TCP port {Port} ({Error})", LocalEndPoint.Port, e.SocketErrorCode);
+        }
     }
+
+    private readonly Socket? _tcp;
+
+    /// <summary>True when ICE-TCP candidates can be offered (the TCP port is listening).</summary>
+    public bool TcpAvailable => _tcp is not null;
 
     public IPEndPoint LocalEndPoint { get; }
     public long UnknownPackets => Interlocked.Read(ref _unknown);
@@ -42,6 +61,96 @@ public sealed class UdpMux : IAsyncDisposable
     public void Start()
     {
         _loop ??= Task.Run(() => ReceiveLoopAsync(_stop.Token));
+        if (_tcp is not null) _ = Task.Run(() => AcceptLoopAsync(_tcp, _stop.Token));
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, CancellationToken token)
+    {
+        while (!token.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (token.IsCancellationRequested) return;
+                continue;
+            }
+            client.NoDelay = true;
+            _ = Task.Run(() => TcpReadLoopAsync(client, token), token);
+        }
+    }
+
+    private async Task TcpReadLoopAsync(Socket socket, CancellationToken token)
+    {
+        using var path = new TcpPath(socket, token);
+        var buffer = new byte[4096 + 2];
+        var header = new byte[2];
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                if (!await ReadExactlyAsync(socket, header, 2, token)) return;
+                var length = header[0] << 8 | header[1];
+                if (length == 0 || length > buffer.Length) return; // nothing legitimate is that big: drop the connection
+                if (!await ReadExactlyAsync(socket, buffer, length, token)) return;
+                try
+                {
+                    DispatchTcp(buffer.AsSpan(0, length), path);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    Interlocked.Increment(ref _malformed);
+                    _logger.LogWarning(e, "Dropped an ICE-TCP packet from {Remote} that could not be handled", path.Remote);
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            path.Peer?.OnPathClosed(path);
+        }
+    }
+
+    private static async Task<bool> ReadExactlyAsync(Socket socket, byte[] buffer, int count, CancellationToken token)
+    {
+        var read = 0;
+        while (read < count)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(read, count - read), SocketFlags.None, token);
+            if (n == 0) return false;
+            read += n;
+        }
+        return true;
+    }
+
+    private void DispatchTcp(ReadOnlySpan<byte> packet, TcpPath path)
+    {
+        var kind = PacketClassifier.Classify(packet);
+        if (kind == PacketKind.Stun)
+        {
+            if (!StunMessage.TryParse(packet, out var stun))
+            {
+                Interlocked.Increment(ref _malformed);
+                return;
+            }
+            var username = stun.Username;
+            var colon = username?.IndexOf(':') ?? -1;
+            var peer = username is not null && colon > 0 && _byUfrag.TryGetValue(username[..colon], out var p) ? p : path.Peer;
+            if (peer is null)
+            {
+                Interlocked.Increment(ref _unknown);
+                return;
+            }
+            if (peer.OnStun(stun, path)) path.Peer = peer;
+            return;
+        }
+        if (path.Peer is { } target && kind != PacketKind.Unknown) target.OnPacket(kind, packet);
+        else Interlocked.Increment(ref _unknown);
     }
 
     internal void Register(PeerConnection peer) => _byUfrag[peer.LocalUfrag] = peer;
@@ -117,12 +226,12 @@ public sealed class UdpMux : IAsyncDisposable
             var colon = username?.IndexOf(':') ?? -1;
             if (username is not null && colon > 0 && _byUfrag.TryGetValue(username[..colon], out var peer))
             {
-                peer.OnStun(stun, remote);
+                peer.OnStun(stun, new UdpPath(this, remote));
                 return;
             }
             if (_byAddress.TryGetValue(remote, out var known))
             {
-                known.OnStun(stun, remote);
+                known.OnStun(stun, new UdpPath(this, remote));
                 return;
             }
             Interlocked.Increment(ref _unknown);
@@ -147,6 +256,7 @@ public sealed class UdpMux : IAsyncDisposable
     {
         _stop.Cancel();
         _socket.Dispose();
+        _tcp?.Dispose();
         if (_loop is not null)
         {
             try

@@ -43,10 +43,11 @@ public class ChromiumTests(ITestOutputHelper output)
         """;
 
     [Theory]
-    [InlineData("H264", 0.0)]
-    [InlineData("VP8", 0.0)]
-    [InlineData("H264", 0.02)]
-    public async Task Chromium_DecodesTheVideoWeSend(string codec, double loss)
+    [InlineData("H264", 0.0, "udp")]
+    [InlineData("VP8", 0.0, "udp")]
+    [InlineData("H264", 0.02, "udp")]
+    [InlineData("H264", 0.0, "tcp")]
+    public async Task Chromium_DecodesTheVideoWeSend(string codec, double loss, string transport)
     {
         const int fps = 25, seconds = 8;
         var dir = Directory.CreateTempSubdirectory("sightline-webrtc-");
@@ -76,7 +77,8 @@ public class ChromiumTests(ITestOutputHelper output)
                 {
                     if (s == PeerState.Connected) connected.TrySetResult();
                 };
-                return Results.Text(peer.Answer(offer, [new TrackSpec("video", mediaCodec, "42e01f")], [IPAddress.Loopback]));
+                var transports = transport == "tcp" ? IceTransports.TcpOnly : IceTransports.UdpOnly;
+                return Results.Text(peer.Answer(offer, [new TrackSpec("video", mediaCodec, "42e01f")], [IPAddress.Loopback], "sightline", transports));
             });
             await app.StartAsync();
             var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -103,7 +105,8 @@ public class ChromiumTests(ITestOutputHelper output)
             var (result, log) = await browser;
             output.WriteLine(log);
             var decoded = result.GetProperty("framesDecoded").GetInt32();
-            output.WriteLine($"{codec}, {loss:P0} loss: sent {track.FramesSent} frames in {track.PacketsSent} packets over {peer.Profile}; Chromium decoded {decoded} at {result.GetProperty("frameWidth")}x{result.GetProperty("frameHeight")}, NACKs {track.NacksReceived}, retransmitted {track.Retransmissions}");
+            Assert.Equal(transport, peer.TransportProtocol);
+            output.WriteLine($"{codec} over {transport}, {loss:P0} loss: sent {track.FramesSent} frames in {track.PacketsSent} packets over {peer.Profile}; Chromium decoded {decoded} at {result.GetProperty("frameWidth")}x{result.GetProperty("frameHeight")}, NACKs {track.NacksReceived}, retransmitted {track.Retransmissions}");
             BandwidthEstimate? lastEstimate;
             lock (estimates) lastEstimate = estimates.Count > 0 ? estimates[^1] : null;
             output.WriteLine($"RTT {track.RoundTripMs:0.0} ms, browser-reported loss {track.LossFraction:P1}, {estimates.Count} bandwidth estimates, last {lastEstimate}");
