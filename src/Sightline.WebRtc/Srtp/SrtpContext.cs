@@ -320,7 +320,7 @@ public sealed class SrtpContext : IDisposable
         for (; i < data.Length; i++) data[i] ^= keystream[i];
     }
 
-    private static void GcmIv(Span<byte> iv, byte[] salt, uint ssrc, uint roc, ushort seq)
+    internal static void GcmIv(Span<byte> iv, byte[] salt, uint ssrc, uint roc, ushort seq)
     {
         // RFC 7714 §8.1: 00 00 | SSRC | ROC | SEQ, XOR the 96-bit salt.
         iv[0] = 0;
