@@ -186,7 +186,10 @@ public sealed class PeerConnection : IDisposable
     internal bool OnStun(StunMessage message, MediaPath path)
     {
         if (message.Type != StunMessage.BindingRequest || _remote is null) return false;
-        if (!message.VerifyFingerprint() || !message.VerifyIntegrity(_localPwd))
+        // RFC 8489 §9.2.4: MESSAGE-INTEGRITY-SHA256 when the peer uses it, else MESSAGE-INTEGRITY.
+        var sha256 = message.Has(StunAttributeType.MessageIntegritySha256);
+        var valid = sha256 ? message.VerifyIntegritySha256(_localPwd) : message.VerifyIntegrity(_localPwd);
+        if (!message.VerifyFingerprint() || !valid)
         {
             // RFC 5389 §10.1.2: a bad MESSAGE-INTEGRITY gets a 401.
             Respond(message, path, error: 401);
@@ -499,7 +502,8 @@ public sealed class PeerConnection : IDisposable
         var w = new StunWriter(buffer, error == 0 ? StunMessage.BindingSuccess : StunMessage.BindingError, request.TransactionId);
         if (error == 0) w.AddXorMappedAddress(path.Remote);
         else w.AddErrorCode(error, "Unauthorized");
-        if (error == 0) w.AddMessageIntegrity(_localPwd);
+        if (error == 0 && request.Has(StunAttributeType.MessageIntegritySha256)) w.AddMessageIntegritySha256(_localPwd);
+        else if (error == 0) w.AddMessageIntegrity(_localPwd);
         w.AddFingerprint();
         path.Send(buffer[..w.Length]);
     }

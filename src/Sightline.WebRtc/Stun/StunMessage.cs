@@ -114,6 +114,21 @@ public ref struct StunMessage
         return CryptographicOperations.FixedTimeEquals(computed, mac);
     }
 
+    /// <summary>Checks MESSAGE-INTEGRITY-SHA256 (RFC 8489 §14.6; HMAC-SHA256, possibly truncated to 16–32 bytes).</summary>
+    public readonly bool VerifyIntegritySha256(ReadOnlySpan<byte> key)
+    {
+        if (!TryGetAttribute(StunAttributeType.MessageIntegritySha256, out var mac, out var at) || mac.Length < 16 || mac.Length > 32 || mac.Length % 4 != 0) return false;
+        Span<byte> header = stackalloc byte[HeaderLength];
+        _data[..HeaderLength].CopyTo(header);
+        BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)(at + 4 + mac.Length - HeaderLength));
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+        hmac.AppendData(header);
+        hmac.AppendData(_data[HeaderLength..at]);
+        Span<byte> computed = stackalloc byte[32];
+        hmac.GetHashAndReset(computed);
+        return CryptographicOperations.FixedTimeEquals(computed[..mac.Length], mac);
+    }
+
     /// <summary>Checks FINGERPRINT (CRC-32 XOR 0x5354554e, RFC 5389 §15.5); true when the message has none.</summary>
     public readonly bool VerifyFingerprint()
     {
@@ -212,6 +227,14 @@ public ref struct StunWriter
         Span<byte> mac = stackalloc byte[20];
         HMACSHA1.HashData(key, _buffer[.._length], mac);
         Add(StunAttributeType.MessageIntegrity, mac);
+    }
+
+    public void AddMessageIntegritySha256(scoped ReadOnlySpan<byte> key)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(_buffer[2..], (ushort)(_length + 36 - StunMessage.HeaderLength));
+        Span<byte> mac = stackalloc byte[32];
+        HMACSHA256.HashData(key, _buffer[.._length], mac);
+        Add(StunAttributeType.MessageIntegritySha256, mac);
     }
 
     public void AddFingerprint()

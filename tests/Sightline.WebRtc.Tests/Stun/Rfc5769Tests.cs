@@ -82,6 +82,21 @@ public class Rfc5769Tests
         Assert.Equal(ep, m.XorMappedAddress);
     }
 
+    [Fact]
+    public void MessageIntegritySha256_RoundTrips_AndRejectsAnotherKey_Rfc8489_14_6()
+    {
+        var buffer = new byte[256];
+        var w = new StunWriter(buffer, StunMessage.BindingRequest, Hex("b7e7a701bc34d686fa87dfae"));
+        w.Add(StunAttributeType.Username, Encoding.UTF8.GetBytes("evtj:h6vY"));
+        w.AddMessageIntegritySha256(Password);
+        w.AddFingerprint();
+        Assert.True(StunMessage.TryParse(buffer.AsSpan(0, w.Length), out var m));
+        Assert.True(m.VerifyIntegritySha256(Password));
+        Assert.False(m.VerifyIntegritySha256(Encoding.UTF8.GetBytes("other")));
+        Assert.False(m.VerifyIntegrity(Password)); // no SHA-1 integrity in this message
+        Assert.True(m.VerifyFingerprint());
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -100,6 +115,7 @@ public class Rfc5769Tests
                 _ = m.XorMappedAddress;
                 _ = m.VerifyFingerprint();
                 _ = m.VerifyIntegrity(Password);
+                _ = m.VerifyIntegritySha256(Password);
             }
         }
     }
