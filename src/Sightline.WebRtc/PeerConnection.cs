@@ -43,6 +43,9 @@ public sealed class PeerConnection : IDisposable
     private readonly byte[] _rtcpBuffer = new byte[1500];
     private readonly Lock _sendGate = new();
     private RemoteOffer? _remote;
+    private bool _dtlsServer = true;
+    private List<AnsweredMedia>? _offered;
+    private IReadOnlyList<string> _offeredCandidates = [];
     private MediaPath? _path;
     private DatagramBridge? _dtlsTransport;
     private DtlsEndpoint? _dtls;
@@ -120,17 +123,82 @@ public sealed class PeerConnection : IDisposable
             }
             answered.Add(new AnsweredMedia(media, codec, ssrc, streamId, $"{streamId}-{media.Kind}", rtxSsrc));
         }
-        var candidates = new List<string>();
-        var port = _mux.LocalEndPoint.Port;
-        for (var i = 0; i < candidateAddresses.Count; i++)
-        {
-            if (transports != IceTransports.TcpOnly) candidates.Add($"candidate:{i + 1} 1 udp {2130706431 - i} {candidateAddresses[i]} {port} typ host generation 0");
-            // RFC 6544 passive candidates, ranked below UDP: for viewers whose network blocks UDP.
-            if (transports != IceTransports.UdpOnly && _mux.TcpAvailable) candidates.Add($"candidate:{100 + i} 1 tcp {1518280447 - i} {candidateAddresses[i]} {port} typ host tcptype passive generation 0");
-        }
+        var candidates = Candidates(candidateAddresses, transports);
         State = PeerState.Checking;
         StateChanged?.Invoke(this, State);
         return AnswerBuilder.Build(LocalUfrag, LocalPwd, _certificate.Fingerprint, answered, candidates, ((ulong)Random.Shared.NextInt64()).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// The other flow (openvidu-browser with <c>mediaServer:"mediasoup"</c>): we offer one sendonly m-line per track with
+    /// our codecs, RTX and header extensions, ICE-lite and <c>setup:actpass</c>; <see cref="SetRemoteAnswer"/> completes it.
+    /// </summary>
+    public string CreateOffer(IReadOnlyList<TrackSpec> tracks, IReadOnlyList<IPAddress> candidateAddresses, string streamId = "sightline", IceTransports transports = IceTransports.UdpAndTcp)
+    {
+        _offered = [];
+        var extensions = new Dictionary<string, int>
+        {
+            ["urn:ietf:params:rtp-hdrext:sdes:mid"] = 1,
+            ["http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"] = 2,
+            ["http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"] = 3,
+        };
+        string[] videoFeedback = ["nack", "nack pli", "ccm fir", "goog-remb", "transport-cc"];
+        for (var i = 0; i < tracks.Count; i++)
+        {
+            var t = tracks[i];
+            var mid = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            OfferedCodec codec = t.Codec switch
+            {
+                MediaCodec.H264 => new OfferedCodec(102, "H264", 90000, 1, new Dictionary<string, string>
+                {
+                    ["level-asymmetry-allowed"] = "1", ["packetization-mode"] = "1", ["profile-level-id"] = t.ProfileLevelId ?? "42e01f",
+                }, videoFeedback, 103),
+                MediaCodec.VP8 => new OfferedCodec(96, "VP8", 90000, 1, new Dictionary<string, string>(), videoFeedback, 97),
+                MediaCodec.Opus => new OfferedCodec(111, "opus", 48000, 2, new Dictionary<string, string> { ["minptime"] = "10", ["useinbandfec"] = "1" }, ["transport-cc"], null),
+                MediaCodec.PCMA => new OfferedCodec(8, "PCMA", 8000, 1, new Dictionary<string, string>(), [], null),
+                _ => new OfferedCodec(0, "PCMU", 8000, 1, new Dictionary<string, string>(), [], null),
+            };
+            var media = new OfferedMedia(t.Kind, mid, "recvonly", [codec], extensions);
+            var ssrc = (uint)Random.Shared.Next(1, int.MaxValue);
+            uint? rtxSsrc = codec.RtxPayloadType is not null ? (uint)Random.Shared.Next(1, int.MaxValue) : null;
+            _tracks.Add(new OutboundTrack(t.Kind, mid, codec.Name, codec.PayloadType, codec.ClockRate, ssrc, codec.RtxPayloadType, rtxSsrc, extensions));
+            _offered.Add(new AnsweredMedia(media, codec, ssrc, streamId, $"{streamId}-{t.Kind}", rtxSsrc));
+        }
+        _offeredCandidates = Candidates(candidateAddresses, transports);
+        State = PeerState.Checking;
+        StateChanged?.Invoke(this, State);
+        var sdp = AnswerBuilder.Build(LocalUfrag, LocalPwd, _certificate.Fingerprint, _offered, _offeredCandidates, ((ulong)Random.Shared.NextInt64()).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return sdp.Replace("a=setup:passive", "a=setup:actpass", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Takes the browser's answer to <see cref="CreateOffer"/>: its ICE credentials and fingerprint, its DTLS role
+    /// (<c>active</c> makes us the DTLS server, <c>passive</c> the client), and which m-lines it accepted.
+    /// </summary>
+    public void SetRemoteAnswer(string answerSdp)
+    {
+        if (_offered is null) throw new InvalidOperationException("no offer was made");
+        _remote = RemoteOffer.Parse(answerSdp);
+        _dtlsServer = !_remote.Setup.Equals("passive", StringComparison.OrdinalIgnoreCase);
+        foreach (var media in _remote.Media)
+        {
+            // A rejected m-line (no codec of ours in the answer) loses its track.
+            var ours = _tracks.FirstOrDefault(t => t.Mid == media.Mid);
+            if (ours is not null && !media.Codecs.Any(c => c.PayloadType == ours.PayloadType)) _tracks.Remove(ours);
+        }
+    }
+
+    private List<string> Candidates(IReadOnlyList<IPAddress> addresses, IceTransports transports)
+    {
+        var candidates = new List<string>();
+        var port = _mux.LocalEndPoint.Port;
+        for (var i = 0; i < addresses.Count; i++)
+        {
+            if (transports != IceTransports.TcpOnly) candidates.Add($"candidate:{i + 1} 1 udp {2130706431 - i} {addresses[i]} {port} typ host generation 0");
+            // RFC 6544 passive candidates, ranked below UDP: for viewers whose network blocks UDP.
+            if (transports != IceTransports.UdpOnly && _mux.TcpAvailable) candidates.Add($"candidate:{100 + i} 1 tcp {1518280447 - i} {addresses[i]} {port} typ host tcptype passive generation 0");
+        }
+        return candidates;
     }
 
     /// <summary>
@@ -203,6 +271,8 @@ public sealed class PeerConnection : IDisposable
             _path = path;
             if (path is UdpPath) _mux.Bind(path.Remote, this);
         }
+        // As DTLS client (the browser answered setup:passive) we start the handshake once a path exists.
+        if (!_dtlsServer) EnsureDtls();
         return true;
     }
 
@@ -248,9 +318,9 @@ public sealed class PeerConnection : IDisposable
     {
         try
         {
-            var keys = await _dtls!.HandshakeAsync(asServer: true, expectedFingerprint, TimeSpan.FromSeconds(15), CancellationToken.None);
-            _srtpSend = keys.CreateSender(isServer: true);
-            _srtcpReceive = keys.CreateReceiver(isServer: true);
+            var keys = await _dtls!.HandshakeAsync(asServer: _dtlsServer, expectedFingerprint, TimeSpan.FromSeconds(15), CancellationToken.None);
+            _srtpSend = keys.CreateSender(isServer: _dtlsServer);
+            _srtcpReceive = keys.CreateReceiver(isServer: _dtlsServer);
             SetState(PeerState.Connected);
         }
         catch (DtlsHandshakeException e)

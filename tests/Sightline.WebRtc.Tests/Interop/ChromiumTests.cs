@@ -42,12 +42,36 @@ public class ChromiumTests(ITestOutputHelper output)
         </script></body></html>
         """;
 
+    // The other flow (openvidu-browser with mediaServer "mediasoup"): the server offers, the browser answers.
+    private const string AnsweringPage = """
+        <!doctype html><html><body><video id="v" autoplay muted playsinline></video><script>
+        const pc = new RTCPeerConnection();
+        pc.ontrack = (e) => { document.getElementById('v').srcObject = new MediaStream([e.track]); };
+        (async () => {
+          const offer = await (await fetch('/server-offer')).text();
+          await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+          await pc.setLocalDescription(await pc.createAnswer());
+          await fetch('/answer', { method: 'POST', body: pc.localDescription.sdp });
+        })().catch((e) => console.log('signaling failed: ' + e));
+        window.result = async () => {
+          const out = { connectionState: pc.connectionState };
+          (await pc.getStats()).forEach((s) => {
+            if (s.type === 'inbound-rtp' && s.kind === 'video') Object.assign(out, {
+              framesDecoded: s.framesDecoded, frameWidth: s.frameWidth, frameHeight: s.frameHeight, nackCount: s.nackCount });
+            if (s.type === 'codec' && s.mimeType.startsWith('video')) out.codec = s.mimeType;
+          });
+          return out;
+        };
+        </script></body></html>
+        """;
+
     [Theory]
-    [InlineData("H264", 0.0, "udp")]
-    [InlineData("VP8", 0.0, "udp")]
-    [InlineData("H264", 0.02, "udp")]
-    [InlineData("H264", 0.0, "tcp")]
-    public async Task Chromium_DecodesTheVideoWeSend(string codec, double loss, string transport)
+    [InlineData("H264", 0.0, "udp", false)]
+    [InlineData("VP8", 0.0, "udp", false)]
+    [InlineData("H264", 0.02, "udp", false)]
+    [InlineData("H264", 0.0, "tcp", false)]
+    [InlineData("H264", 0.0, "udp", true)]
+    public async Task Chromium_DecodesTheVideoWeSend(string codec, double loss, string transport, bool serverOffers)
     {
         const int fps = 25, seconds = 8;
         var dir = Directory.CreateTempSubdirectory("sightline-webrtc-");
@@ -68,7 +92,21 @@ public class ChromiumTests(ITestOutputHelper output)
             builder.Logging.ClearProviders();
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
             await using var app = builder.Build();
-            app.MapGet("/", () => Results.Content(Page, "text/html"));
+            app.MapGet("/", () => Results.Content(serverOffers ? AnsweringPage : Page, "text/html"));
+            app.MapGet("/server-offer", () =>
+            {
+                peer = new PeerConnection(mux, certificate, NullLogger.Instance);
+                peer.StateChanged += (_, s) =>
+                {
+                    if (s == PeerState.Connected) connected.TrySetResult();
+                };
+                return Results.Text(peer.CreateOffer([new TrackSpec("video", mediaCodec, "42e01f")], [IPAddress.Loopback], "sightline", IceTransports.UdpOnly));
+            });
+            app.MapPost("/answer", async (HttpRequest request) =>
+            {
+                peer!.SetRemoteAnswer(await new StreamReader(request.Body).ReadToEndAsync());
+                return Results.Ok();
+            });
             app.MapPost("/offer", async (HttpRequest request) =>
             {
                 var offer = await new StreamReader(request.Body).ReadToEndAsync();
@@ -106,7 +144,7 @@ public class ChromiumTests(ITestOutputHelper output)
             output.WriteLine(log);
             var decoded = result.GetProperty("framesDecoded").GetInt32();
             Assert.Equal(transport, peer.TransportProtocol);
-            output.WriteLine($"{codec} over {transport}, {loss:P0} loss: sent {track.FramesSent} frames in {track.PacketsSent} packets over {peer.Profile}; Chromium decoded {decoded} at {result.GetProperty("frameWidth")}x{result.GetProperty("frameHeight")}, NACKs {track.NacksReceived}, retransmitted {track.Retransmissions}");
+            output.WriteLine($"{codec} over {transport}{(serverOffers ? ", server offered" : "")}, {loss:P0} loss: sent {track.FramesSent} frames in {track.PacketsSent} packets over {peer.Profile}; Chromium decoded {decoded} at {result.GetProperty("frameWidth")}x{result.GetProperty("frameHeight")}, NACKs {track.NacksReceived}, retransmitted {track.Retransmissions}");
             BandwidthEstimate? lastEstimate;
             lock (estimates) lastEstimate = estimates.Count > 0 ? estimates[^1] : null;
             output.WriteLine($"RTT {track.RoundTripMs:0.0} ms, browser-reported loss {track.LossFraction:P1}, {estimates.Count} bandwidth estimates, last {lastEstimate}");
