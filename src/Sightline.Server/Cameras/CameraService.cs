@@ -108,6 +108,37 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
         return new CameraStatus(state, camera.Transport?.ToString().ToUpperInvariant(), source.ViewerCount, camera.LastError?.Failure.ToString(), camera.LastError?.Message);
     }
 
+    /// <summary>
+    /// The server-offers flow (<c>prepareReceiveVideoFrom</c>): a peer is made with our offer and waits for the browser's
+    /// answer in <see cref="CompleteSubscription"/>.
+    /// </summary>
+    public async Task<string> PrepareSubscriptionAsync(string subscriberConnectionId, string streamId, CancellationToken cancel)
+    {
+        if (!_cameraStreams.TryGetValue(streamId, out var cam)) throw new InvalidOperationException("not a camera stream");
+        var source = _pool.Find(cam.RtspUri) ?? throw new InvalidOperationException("camera not published");
+        _pool.ViewerJoined(cam.RtspUri);
+        await source.WaitForTracksAsync(TimeSpan.FromSeconds(6), cancel);
+        var tracks = source.BrowserTracks();
+        if (tracks.Count == 0) tracks = [new TrackSpec("video", MediaCodec.H264)];
+        // openvidu-browser wants one transceiver per announced kind, and a camera always announces audio: offer an audio
+        // m-line even when the camera has no browser audio (it stays silent), audio first as browsers order them.
+        if (!tracks.Any(t => t.Kind == "audio")) tracks = [new TrackSpec("audio", MediaCodec.Opus), .. tracks];
+        else tracks = [.. tracks.Where(t => t.Kind == "audio"), .. tracks.Where(t => t.Kind != "audio")];
+        var peer = new PeerConnection(_mux, _certificate, _loggers.CreateLogger<PeerConnection>());
+        var offer = peer.CreateOffer(tracks, _options.AnnouncedAddresses, streamId);
+        if (_subscriptions.TryRemove((subscriberConnectionId, streamId), out var old)) Close(old);
+        _subscriptions[(subscriberConnectionId, streamId)] = new Subscription(peer, cam.RtspUri);
+        return offer;
+    }
+
+    /// <summary>The browser's answer to <see cref="PrepareSubscriptionAsync"/>: the peer starts receiving the camera.</summary>
+    public void CompleteSubscription(string subscriberConnectionId, string streamId, string sdpAnswer)
+    {
+        if (!_subscriptions.TryGetValue((subscriberConnectionId, streamId), out var s)) throw new InvalidOperationException("no prepared subscription");
+        s.Peer.SetRemoteAnswer(sdpAnswer);
+        _pool.Find(s.Uri)?.AddViewer(s.Peer);
+    }
+
     /// <summary>True when the stream is a camera this service serves.</summary>
     public bool IsCamera(string streamId) => _cameraStreams.ContainsKey(streamId);
 

@@ -35,8 +35,11 @@ public sealed class SignalingConnection
     private string? _connectionId;
     private bool _left;
 
-    public SignalingConnection(WebSocket socket, SessionRegistry registry, SignalingHub hub, CameraService cameras, ILogger logger, string? remoteIp)
+    private readonly string _mediaServer;
+
+    public SignalingConnection(WebSocket socket, SessionRegistry registry, SignalingHub hub, CameraService cameras, ILogger logger, string? remoteIp, string mediaServer = "kurento")
     {
+        _mediaServer = mediaServer;
         _socket = socket;
         _registry = registry;
         _hub = hub;
@@ -245,7 +248,7 @@ public sealed class SignalingConnection
             case "publishVideo":
                 throw new RpcError(302, "Unable to generate SDP answer: Sightline serves IP cameras and does not take media from browsers yet");
             case "prepareReceiveVideoFrom":
-                throw new RpcError(302, "Unable to generate SDP offer: Sightline answers the browser's offer (mediaServer kurento)");
+                return await PrepareReceiveVideoFromAsync(p, cancel);
             case "streamPropertyChanged" or "videoData" or "echo" or "unpublishVideo":
                 return [];
             default:
@@ -287,7 +290,7 @@ public sealed class SignalingConnection
             ["value"] = others,
             ["session"] = session.SessionId,
             ["version"] = Configuration.SightlineOptions.Version,
-            ["mediaServer"] = "kurento",
+            ["mediaServer"] = _mediaServer,
             ["videoSimulcast"] = false,
             ["record"] = me.Properties.Record,
             ["role"] = (me.Properties.Role ?? OpenViduRole.PUBLISHER).ToString(),
@@ -307,9 +310,38 @@ public sealed class SignalingConnection
         return result;
     }
 
+    private async Task<JsonObject> PrepareReceiveVideoFromAsync(JsonObject p, CancellationToken cancel)
+    {
+        var sender = Required(p, "sender", "prepareReceiveVideoFrom");
+        Required(p, "reconnect", "prepareReceiveVideoFrom");
+        var publisherId = PublisherOf(sender);
+        CheckPublisher(sender, publisherId);
+        var offer = await _cameras.PrepareSubscriptionAsync(_connectionId!, sender, cancel);
+        return new JsonObject { ["sdpOffer"] = offer };
+    }
+
+    private string PublisherOf(string sender) => StreamIds.IsIpCameraStream(sender) ? sender[sender.IndexOf("ipc_", StringComparison.Ordinal)..]
+        : sender.LastIndexOf("con_", StringComparison.Ordinal) is var k and >= 0 ? sender[k..] : sender;
+
+    private void CheckPublisher(string sender, string publisherId)
+    {
+        var publisher = _session!.FindConnection(publisherId) ?? throw new RpcError(102, $"User '{publisherId} not found in session '{_session.SessionId}'");
+        if (publisher.Publisher?.StreamId != sender) throw new RpcError(105, $"User '{publisherId} not streaming media in session '{_session.SessionId}'");
+        if (!_cameras.IsCamera(sender)) throw new RpcError(302, $"Unable to generate SDP answer when subscribing '{_connectionId}' to '{sender}'");
+    }
+
     private async Task<JsonObject> ReceiveVideoFromAsync(JsonObject p, CancellationToken cancel)
     {
         var sender = Required(p, "sender", "receiveVideoFrom");
+        if (p["sdpAnswer"] is { } sdpAnswer)
+        {
+            // Server-offered flow: the browser answers our prepareReceiveVideoFrom offer.
+            CheckPublisher(sender, PublisherOf(sender));
+            _cameras.CompleteSubscription(_connectionId!, sender, sdpAnswer.ToString());
+            var state = _session!.Subscribe(_connectionId!, sender, out _);
+            if (state is not (SessionError.None or SessionError.AlreadySubscribed)) throw new RpcError(105, $"Stream '{sender}' does not exist in Session '{_session.SessionId}'");
+            return [];
+        }
         var offer = Required(p, "sdpOffer", "receiveVideoFrom");
         var publisherId = StreamIds.IsIpCameraStream(sender) ? sender[sender.IndexOf("ipc_", StringComparison.Ordinal)..]
             : sender.LastIndexOf("con_", StringComparison.Ordinal) is var k and >= 0 ? sender[k..] : sender;
