@@ -25,6 +25,20 @@ public static class MiscEndpoints
             w.WriteString("status", "UP");
             w.WriteEndObject();
         }));
+        // Sightline extension: runtime figures for operators and the load harness (allocations, GC, media port counters).
+        api.MapGet("/sightline/runtime", (Cameras.CameraService cameras) => new JsonResponse(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("allocatedBytes", GC.GetTotalAllocatedBytes(precise: false));
+            w.WriteNumber("gen0Collections", GC.CollectionCount(0));
+            w.WriteNumber("gen1Collections", GC.CollectionCount(1));
+            w.WriteNumber("gen2Collections", GC.CollectionCount(2));
+            w.WriteNumber("workingSetBytes", Environment.WorkingSet);
+            w.WriteNumber("mediaPacketsSent", cameras.Mux.PacketsSent);
+            w.WriteNumber("mediaBytesSent", cameras.Mux.BytesSent);
+            w.WriteNumber("cameraSources", cameras.Pool.Count);
+            w.WriteEndObject();
+        }));
         // Recording arrives with its own work; until then every route answers as OpenVidu with recording off.
         api.MapMethods("/recordings/{**rest}", [HttpMethods.Get, HttpMethods.Post, HttpMethods.Delete], () => ApiError.Empty(StatusCodes.Status501NotImplemented));
         api.MapMethods("/recordings", [HttpMethods.Get], () => ApiError.Empty(StatusCodes.Status501NotImplemented));

@@ -114,6 +114,19 @@ public sealed class WebRtcClient : IAsyncDisposable
         SendRtcp(16);
     }
 
+    // An RR per media SSRC seen (RFC 3550 §6.4.2), as a browser sends about every few seconds.
+    private void SendReceiverReports()
+    {
+        KeyValuePair<uint, long>[] seen;
+        lock (_highest) seen = [.. _highest];
+        foreach (var (ssrc, highest) in seen)
+        {
+            var block = new ReceptionReport(ssrc, 0, (int)Math.Max(0, Gaps - RtxReceived), (uint)highest, 0, 0, 0);
+            var length = ReceiverReport.Write(_rtcp, 1, block);
+            SendRtcp(length);
+        }
+    }
+
     private void SendRtcp(int length)
     {
         if (_sendRtcp is null || _server is null) return;
@@ -148,6 +161,7 @@ public sealed class WebRtcClient : IAsyncDisposable
                     return;
                 }
             }
+            if (_receive is not null) SendReceiverReports();
             try
             {
                 await Task.Delay(_stunDone.Task.IsCompleted ? 2500 : 50, token);
@@ -213,6 +227,12 @@ public sealed class WebRtcClient : IAsyncDisposable
         }
         if (rtp.Marker) FramesCompleted++;
         var ext = (long)rtp.SequenceNumber;
+        lock (_highest) OnSequence(rtp, ext);
+        PacketReceived?.Invoke(packet);
+    }
+
+    private void OnSequence(RtpPacket rtp, long ext)
+    {
         if (_highest.TryGetValue(rtp.Ssrc, out var highest))
         {
             var delta = (short)(rtp.SequenceNumber - (ushort)highest);
@@ -231,7 +251,6 @@ public sealed class WebRtcClient : IAsyncDisposable
         {
             _highest[rtp.Ssrc] = ext;
         }
-        PacketReceived?.Invoke(packet);
     }
 
     public async ValueTask DisposeAsync()

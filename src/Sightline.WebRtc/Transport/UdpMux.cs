@@ -166,11 +166,18 @@ public sealed class UdpMux : IAsyncDisposable
 
     internal void Bind(IPEndPoint remote, PeerConnection peer) => _byAddress[remote] = peer;
 
+    /// <summary>Datagrams and bytes sent on the UDP port (media, checks, DTLS).</summary>
+    public long PacketsSent => Interlocked.Read(ref _packetsSent);
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+    private long _packetsSent, _bytesSent;
+
     internal void Send(ReadOnlySpan<byte> datagram, SocketAddress to)
     {
         try
         {
             _socket.SendTo(datagram, SocketFlags.None, to);
+            Interlocked.Increment(ref _packetsSent);
+            Interlocked.Add(ref _bytesSent, datagram.Length);
         }
         catch (SocketException)
         {
