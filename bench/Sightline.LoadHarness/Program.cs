@@ -23,7 +23,8 @@ var serverCore = Arg("server-core", "0");
 
 await using var server = await ServerProcess.StartAsync(dll, serverCore);
 using var rest = Viewer.Rest(server.Url, "MY_SECRET");
-Console.WriteLine($"Sightline load harness — {Environment.ProcessorCount} cores; server pid {server.Pid}{(server.Pinned ? $" pinned to core {serverCore}" : "")}; {bitrate / 1e6:0.#} Mb/s cameras, 1 s GOP; {seconds} s per step");
+Console.WriteLine($"Sightline load harness — server pid {server.Pid}{(server.Pinned ? $" pinned to core {serverCore}, load client on the other core(s)" : "")}; {bitrate / 1e6:0.#} Mb/s cameras, 1 s GOP; {seconds} s per step");
+Console.WriteLine("delay = each packet's decryption at the viewer minus the camera's send time of its frame (one clock, loopback)");
 
 if (mode == "ramp")
 {

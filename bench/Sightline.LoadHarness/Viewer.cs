@@ -20,6 +20,8 @@ public sealed class Viewer : IAsyncDisposable
     private readonly WebRtcClient _client = new();
     private readonly List<double> _delaysMs = [];
     private long _subscribeTicks;
+    private uint _frameTimestamp;
+    private long _frameSentTicks;
     private int _id;
 
     public double? FirstKeyframeMs { get; private set; }
@@ -57,18 +59,22 @@ public sealed class Viewer : IAsyncDisposable
         var payload = span.Slice(rtp.PayloadOffset, rtp.PayloadLength);
         if (payload.Length < 11) return;
         var type = payload[0] & 0x1f;
-        // A frame's big NAL starts with an FU-A start fragment: its body begins with the camera's send time.
+        // A frame's big NAL starts with an FU-A start fragment whose body begins with the camera's send time; the
+        // camera sends a frame's packets together, so every packet of that frame is timed against it.
         if (type == 28 && (payload[1] & 0x80) != 0)
         {
-            var nalType = payload[1] & 0x1f;
-            var sent = BinaryPrimitives.ReadInt64BigEndian(payload[2..]);
-            var delay = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
-            lock (_delaysMs) _delaysMs.Add(delay);
-            if (nalType == 5 && FirstKeyframeMs is null) FirstKeyframeMs = Stopwatch.GetElapsedTime(_subscribeTicks).TotalMilliseconds;
+            _frameTimestamp = rtp.Timestamp;
+            _frameSentTicks = BinaryPrimitives.ReadInt64BigEndian(payload[2..]);
+            if ((payload[1] & 0x1f) == 5 && FirstKeyframeMs is null) FirstKeyframeMs = Stopwatch.GetElapsedTime(_subscribeTicks).TotalMilliseconds;
         }
         else if (type == 24 && FirstKeyframeMs is null)
         {
             FirstKeyframeMs = Stopwatch.GetElapsedTime(_subscribeTicks).TotalMilliseconds;
+        }
+        if (_frameSentTicks != 0 && rtp.Timestamp == _frameTimestamp)
+        {
+            var delay = Stopwatch.GetElapsedTime(_frameSentTicks).TotalMilliseconds;
+            lock (_delaysMs) _delaysMs.Add(delay);
         }
     }
 
