@@ -205,7 +205,16 @@ public sealed class PeerConnection : IDisposable
     /// Sends one packetized frame on a track: per packet only the header is written, the payload copied once into this
     /// peer's buffer, protected and sent. Frames before the first keyframe are skipped (a decoder cannot use them).
     /// </summary>
-    public void SendFrame(OutboundTrack track, PacketizedFrame frame)
+    public void SendFrame(OutboundTrack track, PacketizedFrame frame) => SendFrame(track, frame, null);
+
+    /// <summary>A batch for a fan-out loop: frames sent with it to many peers leave in few system calls.</summary>
+    public SendBatch CreateSendBatch() => new(_mux);
+
+    /// <summary>
+    /// As <see cref="SendFrame(OutboundTrack, PacketizedFrame)"/>, but UDP datagrams are queued in <paramref name="batch"/>
+    /// (the caller flushes it once the frame went to every viewer).
+    /// </summary>
+    public void SendFrame(OutboundTrack track, PacketizedFrame frame, SendBatch? batch)
     {
         if (State != PeerState.Connected || _srtpSend is null || _path is null) return;
         if (track.WaitingForKeyframe)
@@ -220,7 +229,7 @@ public sealed class PeerConnection : IDisposable
             {
                 var seq = track.NextSequence++;
                 track.Remember(seq, frame, i, timestamp);
-                SendPacket(track, frame, i, seq, timestamp, retransmission: false);
+                SendPacket(track, frame, i, seq, timestamp, retransmission: false, batch);
             }
             track.FramesSent++;
         }
@@ -330,10 +339,11 @@ public sealed class PeerConnection : IDisposable
         }
     }
 
-    private void SendPacket(OutboundTrack track, PacketizedFrame frame, int index, ushort seq, uint timestamp, bool retransmission)
+    private void SendPacket(OutboundTrack track, PacketizedFrame frame, int index, ushort seq, uint timestamp, bool retransmission, SendBatch? batch = null)
     {
         var payload = frame.Payload(index);
-        var buffer = _sendBuffer.AsSpan();
+        var udp = batch is not null ? _path as UdpPath : null;
+        var buffer = udp is not null ? batch!.NextSlot() : _sendBuffer.AsSpan();
         var marker = index == frame.Payloads.Length - 1;
         int length;
         if (retransmission && track.RtxPayloadType is { } rtxPt && track.RtxSsrc is { } rtxSsrc)
@@ -358,7 +368,8 @@ public sealed class PeerConnection : IDisposable
             track.LastSendTicks = _time.GetTimestamp();
             if (_mux.ShouldDrop()) return;
         }
-        _path!.Send(buffer[..length]);
+        if (udp is not null) batch!.Commit(length, udp.Address);
+        else _path!.Send(buffer[..length]);
         track.PacketsSent++;
         track.BytesSent += length;
     }

@@ -20,6 +20,8 @@ public sealed class CameraSource : IAsyncDisposable
     private readonly List<PacketizedFrame> _gop = [];
     private readonly RtspCamera _camera;
     private volatile Viewer[] _viewers = [];
+    // One batch per kind: video and audio may arrive on different threads (UDP), each kind on one.
+    private Sightline.WebRtc.Transport.SendBatch? _videoBatch, _audioBatch;
     private int _gopBytes;
     private bool _gopValid;
     private bool _running;
@@ -109,6 +111,8 @@ public sealed class CameraSource : IAsyncDisposable
     {
         await StopAsync();
         await _camera.DisposeAsync();
+        _videoBatch?.Dispose();
+        _audioBatch?.Dispose();
     }
 
     private void CatchUp(Viewer viewer)
@@ -143,14 +147,18 @@ public sealed class CameraSource : IAsyncDisposable
                 return; // not browser-compatible without transcoding
         }
         if (kind == "video") Remember(packetized);
-        foreach (var viewer in _viewers)
+        var viewers = _viewers;
+        if (viewers.Length == 0) return;
+        var batch = kind == "video" ? _videoBatch ??= viewers[0].Peer.CreateSendBatch() : _audioBatch ??= viewers[0].Peer.CreateSendBatch();
+        foreach (var viewer in viewers)
         {
             if (!viewer.Live) continue;
             foreach (var outbound in viewer.Peer.Tracks)
             {
-                if (outbound.Kind == kind) viewer.Peer.SendFrame(outbound, packetized);
+                if (outbound.Kind == kind) viewer.Peer.SendFrame(outbound, packetized, batch);
             }
         }
+        batch.Flush();
         FramesFannedOut++;
     }
 

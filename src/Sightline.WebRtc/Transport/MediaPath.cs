@@ -17,6 +17,7 @@ internal sealed class UdpPath(UdpMux mux, IPEndPoint remote) : MediaPath
 {
     private readonly SocketAddress _address = remote.Serialize();
 
+    internal SocketAddress Address => _address;
     public override IPEndPoint Remote { get; } = remote;
     public override string Protocol => "udp";
     public override void Send(ReadOnlySpan<byte> packet) => mux.Send(packet, _address);

@@ -171,6 +171,14 @@ public sealed class UdpMux : IAsyncDisposable
     public long BytesSent => Interlocked.Read(ref _bytesSent);
     private long _packetsSent, _bytesSent;
 
+    internal nint SocketHandle => _socket.Handle;
+
+    internal void CountSent(int packets, long bytes)
+    {
+        Interlocked.Add(ref _packetsSent, packets);
+        Interlocked.Add(ref _bytesSent, bytes);
+    }
+
     internal void Send(ReadOnlySpan<byte> datagram, SocketAddress to)
     {
         try
