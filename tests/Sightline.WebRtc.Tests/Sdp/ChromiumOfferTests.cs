@@ -63,7 +63,7 @@ public class ChromiumOfferTests
     [Fact]
     public async Task PeerConnection_AnswersTheRealOffer()
     {
-        await using var mux = new Transport.UdpMux(new IPEndPoint(IPAddress.Loopback, 0), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await using var mux = new Sightline.WebRtc.Transport.UdpMux(new IPEndPoint(IPAddress.Loopback, 0), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var peer = new PeerConnection(mux, Sightline.WebRtc.Dtls.DtlsCertificate.Create(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var answer = peer.Answer(Offer, [new TrackSpec("video", MediaCodec.H264, "640028"), new TrackSpec("audio", MediaCodec.PCMU)], [IPAddress.Loopback]);
         Assert.Equal(2, peer.Tracks.Count);
