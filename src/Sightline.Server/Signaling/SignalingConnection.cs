@@ -34,6 +34,8 @@ public sealed class SignalingConnection
     private Session? _session;
     private string? _connectionId;
     private bool _left;
+    private long _lastPingTicks;
+    private TimeSpan _pingInterval = TimeSpan.FromSeconds(20);
 
     private readonly string _mediaServer;
 
@@ -51,6 +53,8 @@ public sealed class SignalingConnection
     public async Task RunAsync(CancellationToken cancel)
     {
         var sender = SendLoopAsync(cancel);
+        using var watchdogStop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var watchdog = PingWatchdogAsync(watchdogStop.Token);
         try
         {
             var buffer = new byte[16 * 1024];
@@ -74,7 +78,33 @@ public sealed class SignalingConnection
         {
             _outgoing.Writer.TryComplete();
             await sender;
+            watchdogStop.Cancel();
+            await watchdog;
             OnSocketClosed();
+        }
+    }
+
+    // kurento-jsonrpc's watchdog, as OpenVidu enables it: after the first ping, three intervals without one close the
+    // socket; the participant then leaves with networkDisconnect once the reconnection grace is over.
+    private async Task PingWatchdogAsync(CancellationToken cancel)
+    {
+        try
+        {
+            while (!cancel.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancel);
+                var last = Interlocked.Read(ref _lastPingTicks);
+                if (last != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(last) > 3 * _pingInterval)
+                {
+                    _logger.LogInformation("Closing a signaling socket that sent no ping for {Seconds} s", (3 * _pingInterval).TotalSeconds);
+                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "Close for not receive ping from client", CancellationToken.None);
+                    _socket.Abort();
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        {
         }
     }
 
@@ -192,6 +222,11 @@ public sealed class SignalingConnection
         switch (method)
         {
             case "ping":
+                if (Interlocked.Read(ref _lastPingTicks) == 0 && p["interval"] is { } interval && double.TryParse(interval.ToString(), System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms > 0)
+                {
+                    _pingInterval = TimeSpan.FromMilliseconds(ms);
+                }
+                Interlocked.Exchange(ref _lastPingTicks, System.Diagnostics.Stopwatch.GetTimestamp());
                 return new JsonObject { ["value"] = "pong" };
             case "connect":
                 return Reconnect(p);

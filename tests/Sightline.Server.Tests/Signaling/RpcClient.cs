@@ -50,6 +50,9 @@ public sealed class RpcClient : IAsyncDisposable
 
     public void Abort() => _socket.Abort();
 
+    /// <summary>Completes when the server closes the socket.</summary>
+    public Task Closed => _reader ?? Task.CompletedTask;
+
     private async Task ReadAsync()
     {
         var buffer = new byte[64 * 1024];

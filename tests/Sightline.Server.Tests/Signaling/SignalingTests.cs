@@ -94,6 +94,19 @@ public sealed class SignalingTests
     }
 
     [Fact]
+    public async Task SilentClient_IsClosedAfterThreePingIntervals_AsKurentosWatchdog()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var sid = await CreateSessionAsync(server.Client);
+        await using var rpc = await RpcClient.ConnectAsync(server.BaseUrl, sid);
+        await rpc.CallAsync("ping", new JsonObject { ["interval"] = 500 });
+        await rpc.CallAsync("joinRoom", JoinParams(await TokenAsync(server.Client, sid), sid));
+        var started = DateTime.UtcNow;
+        await rpc.Closed.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.InRange((DateTime.UtcNow - started).TotalSeconds, 1.0, 4.0);
+    }
+
+    [Fact]
     public async Task DroppedSocket_ReconnectsWithConnect_OrLeavesWithNetworkDisconnectAfterTheGrace()
     {
         await using var server = await RunningServer.StartAsync();
