@@ -1,16 +1,11 @@
 'use strict';
 // Opens a page in Debian's headless Chromium (playwright-core, no downloaded browser), waits, then prints what the
 // page's window.result() returns as one line "RESULT <json>". Usage: node chromium-page.cjs <url> <seconds> [screenshot.png]
-const { chromium } = require('playwright-core');
-
-const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
-];
+const { launchBrowser } = require('../lib/browser.cjs');
 
 async function main() {
   const [url, seconds, screenshot] = process.argv.slice(2);
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+  const browser = await launchBrowser();
   try {
     const page = await browser.newPage();
     page.on('console', (m) => console.log(`page: ${m.text()}`));
