@@ -1,0 +1,35 @@
+using System.Runtime.InteropServices;
+
+namespace Sightline.Codecs;
+
+/// <summary>A picture as the native layer hands it out: size, pixel format (FFmpeg's), three planes, their strides.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct Picture
+{
+    public int Width, Height, Format;
+    public byte* Y, U, V;
+    public int StrideY, StrideU, StrideV;
+    public long Pts;
+    public int Keyframe;
+}
+
+/// <summary>The functions of libsightline_codec (native/sightline_codec.c).</summary>
+internal static unsafe partial class Interop
+{
+    private const string Library = "sightline_codec";
+
+    [LibraryImport(Library, EntryPoint = "sl_version")] internal static partial int Version();
+    [LibraryImport(Library, EntryPoint = "sl_error_text")] internal static partial void ErrorText(int code, byte* buffer, int size);
+    [LibraryImport(Library, EntryPoint = "sl_decoder_open", StringMarshalling = StringMarshalling.Utf8)] internal static partial nint DecoderOpen(string name);
+    [LibraryImport(Library, EntryPoint = "sl_decoder_send")] internal static partial int DecoderSend(nint decoder, byte* data, int size, long pts);
+    [LibraryImport(Library, EntryPoint = "sl_decoder_receive")] internal static partial int DecoderReceive(nint decoder, Picture* picture);
+    [LibraryImport(Library, EntryPoint = "sl_decoder_close")] internal static partial void DecoderClose(nint decoder);
+    [LibraryImport(Library, EntryPoint = "sl_encoder_open", StringMarshalling = StringMarshalling.Utf8)] internal static partial nint EncoderOpen(string name, int width, int height, int fps, int bitrate);
+    [LibraryImport(Library, EntryPoint = "sl_encoder_set_bitrate")] internal static partial int EncoderSetBitrate(nint encoder, int bitrate);
+    [LibraryImport(Library, EntryPoint = "sl_encoder_send")] internal static partial int EncoderSend(nint encoder, byte* y, byte* u, byte* v, int ly, int lu, int lv, long pts, int keyframe);
+    [LibraryImport(Library, EntryPoint = "sl_encoder_receive")] internal static partial int EncoderReceive(nint encoder, byte** data, int* size, int* keyframe, long* pts);
+    [LibraryImport(Library, EntryPoint = "sl_encoder_close")] internal static partial void EncoderClose(nint encoder);
+    [LibraryImport(Library, EntryPoint = "sl_scaler_open")] internal static partial nint ScalerOpen(int width, int height);
+    [LibraryImport(Library, EntryPoint = "sl_scaler_scale")] internal static partial int ScalerScale(nint scaler, Picture* input, Picture* output);
+    [LibraryImport(Library, EntryPoint = "sl_scaler_close")] internal static partial void ScalerClose(nint scaler);
+}

@@ -1,0 +1,72 @@
+namespace Sightline.Codecs;
+
+/// <summary>
+/// A real-time video encoder (<c>libx264</c> Constrained Baseline, or <c>libvpx</c> VP8): no B-frames, no lookahead,
+/// the target bitrate changeable while running, a keyframe on demand.
+/// </summary>
+public sealed unsafe class VideoEncoder : IDisposable
+{
+    private nint _handle;
+    private readonly string _name;
+    private readonly int _fps;
+    private bool _keyframeNext;
+
+    public VideoEncoder(string encoder, int width, int height, int fps, int bitrate)
+    {
+        _name = encoder;
+        _fps = fps;
+        Width = width;
+        Height = height;
+        Bitrate = bitrate;
+        _handle = CodecException.Guard(() => Interop.EncoderOpen(encoder, width, height, fps, bitrate));
+        if (_handle == 0) throw new CodecException($"cannot open the '{encoder}' encoder at {width}x{height}");
+    }
+
+    public int Width { get; }
+    public int Height { get; }
+    public int Bitrate { get; private set; }
+
+    /// <summary>
+    /// New target bitrate from the next frame: libx264 reconfigures in place; FFmpeg's libvpx wrapper does not, so a VP8
+    /// encoder is reopened at the new rate and starts with a keyframe.
+    /// </summary>
+    public void SetBitrate(int bitrate)
+    {
+        Bitrate = bitrate;
+        if (_name == "libx264")
+        {
+            Interop.EncoderSetBitrate(_handle, bitrate);
+            return;
+        }
+        var reopened = Interop.EncoderOpen(_name, Width, Height, _fps, bitrate);
+        if (reopened == 0) throw new CodecException($"cannot reopen the '{_name}' encoder at {bitrate} b/s");
+        Interop.EncoderClose(_handle);
+        _handle = reopened;
+        _keyframeNext = true;
+    }
+
+    /// <summary>Encodes one I420 picture of the encoder's size; calls <paramref name="onPacket"/> for each packet out.</summary>
+    public void Encode(in Picture picture, long pts, bool keyframe, PacketHandler onPacket)
+    {
+        keyframe |= _keyframeNext;
+        _keyframeNext = false;
+        var r = Interop.EncoderSend(_handle, picture.Y, picture.U, picture.V, picture.StrideY, picture.StrideU, picture.StrideV, pts, keyframe ? 1 : 0);
+        if (r < 0) throw new CodecException("encode failed: " + CodecException.Describe(r));
+        byte* data;
+        int size, key;
+        long outPts;
+        while (Interop.EncoderReceive(_handle, &data, &size, &key, &outPts) == 0)
+        {
+            onPacket(new ReadOnlySpan<byte>(data, size), key != 0, outPts);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_handle != 0) Interop.EncoderClose(_handle);
+        _handle = 0;
+    }
+}
+
+/// <summary>Receives an encoded packet, valid during the call.</summary>
+public delegate void PacketHandler(ReadOnlySpan<byte> packet, bool keyframe, long pts);
