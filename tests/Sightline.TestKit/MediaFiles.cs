@@ -10,10 +10,12 @@ public sealed record FileFrame(byte[] Data, bool Keyframe);
 public static class MediaFiles
 {
     /// <summary>H.264 access units (4-byte length-prefixed NAL units), from an Annex B stream with AUD delimiters.</summary>
-    public static async Task<List<FileFrame>> H264Async(string directory, int width, int height, int fps, int seconds, string profile = "baseline")
+    /// <param name="noise">Adds moving noise so frames are big (many packets each), as a real camera's are.</param>
+    public static async Task<List<FileFrame>> H264Async(string directory, int width, int height, int fps, int seconds, string profile = "baseline", bool noise = false)
     {
-        var path = Path.Combine(directory, $"video-{width}x{height}-{profile}.h264");
-        await RunFfmpegAsync($"-f lavfi -i testsrc=size={width}x{height}:rate={fps} -t {seconds} -c:v libx264 -profile:v {profile} -pix_fmt yuv420p -g {fps} -bf 0 -x264-params aud=1 -f h264 \"{path}\"");
+        var path = Path.Combine(directory, $"video-{width}x{height}-{profile}{(noise ? "-noise" : "")}.h264");
+        var filter = noise ? "-vf noise=alls=12:allf=t " : "";
+        await RunFfmpegAsync($"-f lavfi -i testsrc=size={width}x{height}:rate={fps} -t {seconds} {filter}-c:v libx264 -preset veryfast -profile:v {profile} -pix_fmt yuv420p -g {fps} -bf 0 -b:v 1500k -maxrate 1500k -bufsize 750k -x264-params aud=1 -f h264 \"{path}\"");
         var data = await File.ReadAllBytesAsync(path);
         var frames = new List<FileFrame>();
         using var au = new MemoryStream();

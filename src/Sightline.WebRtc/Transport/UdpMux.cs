@@ -56,7 +56,14 @@ public sealed class UdpMux : IAsyncDisposable
     public int Peers => _byUfrag.Count;
 
     /// <summary>Test-only loss injection: the fraction of outgoing RTP packets silently dropped (0 = none).</summary>
+    /// <remarks>
+    /// The first <see cref="LossSparedPackets"/> packets are spared: a receiver cannot NACK what comes before the first
+    /// packet it sees (it asks for a keyframe instead), which a file-fed test cannot produce on demand.
+    /// </remarks>
     public double SendLossRate { get; set; }
+
+    public int LossSparedPackets { get; set; } = 30;
+    private long _lossCandidates;
 
     public void Start()
     {
@@ -193,7 +200,8 @@ public sealed class UdpMux : IAsyncDisposable
         }
     }
 
-    internal bool ShouldDrop() => SendLossRate > 0 && Random.Shared.NextDouble() < SendLossRate;
+    internal bool ShouldDrop() =>
+        SendLossRate > 0 && Interlocked.Increment(ref _lossCandidates) > LossSparedPackets && Random.Shared.NextDouble() < SendLossRate;
 
     private async Task ReceiveLoopAsync(CancellationToken token)
     {

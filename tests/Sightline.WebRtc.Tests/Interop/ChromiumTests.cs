@@ -78,7 +78,7 @@ public class ChromiumTests(ITestOutputHelper output)
         try
         {
             var frames = codec == "H264"
-                ? await MediaFiles.H264Async(dir.FullName, 640, 480, fps, seconds)
+                ? await MediaFiles.H264Async(dir.FullName, 640, 480, fps, seconds, noise: loss > 0)
                 : await MediaFiles.Vp8Async(dir.FullName, 640, 480, fps, seconds);
             var mediaCodec = codec == "H264" ? MediaCodec.H264 : MediaCodec.VP8;
 
