@@ -22,6 +22,14 @@ public sealed class CameraSource : IAsyncDisposable
     private volatile Viewer[] _viewers = [];
     // One batch per kind: video and audio may arrive on different threads (UDP), each kind on one.
     private Sightline.WebRtc.Transport.SendBatch? _videoBatch, _audioBatch;
+    private Transcoding.BrowserTranscoder? _transcoder;
+    private bool _transcoderFailed;
+
+    /// <summary>Bitrate of the H.264 made for browsers from an H.265 or MJPEG camera. Defaults to 1 Mb/s.</summary>
+    public int TranscodeBitrate { get; init; } = 1_000_000;
+
+    /// <summary>The transcoder's counters when one runs (H.265/MJPEG cameras being watched).</summary>
+    public Transcoding.BrowserTranscoder? Transcoder => _transcoder;
     private int _gopBytes;
     private bool _gopValid;
     private bool _running;
@@ -47,6 +55,8 @@ public sealed class CameraSource : IAsyncDisposable
         foreach (var t in _camera.Tracks)
         {
             if (t.Codec is MediaCodec.H264 or MediaCodec.VP8) specs.Add(new TrackSpec("video", t.Codec, t.Parameters.ProfileLevelId));
+            // Browsers cannot decode these over WebRTC: they get H.264 made by the transcoder.
+            else if (t.Codec is MediaCodec.H265 or MediaCodec.MJPEG) specs.Add(new TrackSpec("video", MediaCodec.H264, "42e01f"));
             else if (t.Codec is MediaCodec.PCMU or MediaCodec.PCMA or MediaCodec.Opus) specs.Add(new TrackSpec("audio", t.Codec));
         }
         return specs;
@@ -96,6 +106,7 @@ public sealed class CameraSource : IAsyncDisposable
             if (state == PeerState.Connected) CatchUp(viewer);
         };
         peer.KeyframeRequested += (_, _) => viewer.KeyframeWanted = true;
+        viewer.KeyframeWanted = true; // a transcoded stream starts its new viewer on a fresh keyframe
         if (peer.State == PeerState.Connected) CatchUp(viewer);
     }
 
@@ -113,6 +124,7 @@ public sealed class CameraSource : IAsyncDisposable
         await _camera.DisposeAsync();
         _videoBatch?.Dispose();
         _audioBatch?.Dispose();
+        _transcoder?.Dispose();
     }
 
     private void CatchUp(Viewer viewer)
@@ -143,9 +155,68 @@ public sealed class CameraSource : IAsyncDisposable
             case MediaCodec.PCMU or MediaCodec.PCMA or MediaCodec.Opus:
                 packetized = new PacketizedFrame(frame.Data, [(0, frame.Data.Length)], frame.RtpTimestamp, true);
                 break;
+            case MediaCodec.H265 or MediaCodec.MJPEG:
+                Transcode(frame);
+                return;
             default:
-                return; // not browser-compatible without transcoding
+                return; // AAC: not browser-compatible without an audio transcoder
         }
+        FanOut(kind, packetized);
+    }
+
+    // H.265/MJPEG to H.264 for browsers, only while someone watches; the log says why the first time.
+    private void Transcode(EncodedFrame frame)
+    {
+        var viewers = _viewers;
+        if (viewers.Length == 0)
+        {
+            _transcoder?.Dispose();
+            _transcoder = null;
+            return;
+        }
+        if (_transcoderFailed) return;
+        if (_transcoder is null)
+        {
+            _logger.LogInformation("Camera {Uri}: {Codec} is transcoded to H.264 for browsers, which cannot decode it over WebRTC", _camera.DisplayUri, frame.Codec);
+            try
+            {
+                _transcoder = new Transcoding.BrowserTranscoder(frame.Codec, TranscodeBitrate);
+            }
+            catch (Sightline.Codecs.CodecException e)
+            {
+                // No FFmpeg layer on this machine: say so once; the camera keeps playing for recorders and H.264 viewers.
+                _transcoderFailed = true;
+                _logger.LogError("Camera {Uri}: cannot transcode {Codec} for browsers: {Reason}", _camera.DisplayUri, frame.Codec, e.Message);
+                return;
+            }
+        }
+        foreach (var viewer in viewers)
+        {
+            if (viewer.KeyframeWanted)
+            {
+                viewer.KeyframeWanted = false;
+                _transcoder.RequestKeyframe();
+            }
+        }
+        List<(byte[] AccessUnit, bool Keyframe, uint Timestamp)> output;
+        try
+        {
+            output = _transcoder.Transcode(frame);
+        }
+        catch (Sightline.Codecs.CodecException e)
+        {
+            // A frame the decoder rejects (loss broke it) is skipped; the next keyframe repairs the picture.
+            _logger.LogDebug("Camera {Uri}: transcoding skipped a frame: {Reason}", _camera.DisplayUri, e.Message);
+            return;
+        }
+        foreach (var (au, key, timestamp) in output)
+        {
+            FanOut("video", H264Packetizer.Packetize(au, timestamp, key));
+        }
+    }
+
+    private void FanOut(string kind, PacketizedFrame packetized)
+    {
         if (kind == "video") Remember(packetized);
         var viewers = _viewers;
         if (viewers.Length == 0) return;
