@@ -32,4 +32,8 @@ internal static unsafe partial class Interop
     [LibraryImport(Library, EntryPoint = "sl_scaler_open")] internal static partial nint ScalerOpen(int width, int height);
     [LibraryImport(Library, EntryPoint = "sl_scaler_scale")] internal static partial int ScalerScale(nint scaler, Picture* input, Picture* output);
     [LibraryImport(Library, EntryPoint = "sl_scaler_close")] internal static partial void ScalerClose(nint scaler);
+    [LibraryImport(Library, EntryPoint = "sl_audio_open", StringMarshalling = StringMarshalling.Utf8)] internal static partial nint AudioOpen(string decoder, byte* config, int configSize, int channels, int bitrate);
+    [LibraryImport(Library, EntryPoint = "sl_audio_send")] internal static partial int AudioSend(nint audio, byte* data, int size);
+    [LibraryImport(Library, EntryPoint = "sl_audio_receive")] internal static partial int AudioReceive(nint audio, byte** data, int* size);
+    [LibraryImport(Library, EntryPoint = "sl_audio_close")] internal static partial void AudioClose(nint audio);
 }

@@ -46,3 +46,26 @@ for (const codec of ['h265', 'mjpeg']) {
     }
   });
 }
+
+test('an AAC camera\'s audio reaches the browser as Opus', async () => {
+  const camera = await startCamera(['--codec', 'h264', '--audio', 'aac', '--width', '320', '--height', '240']);
+  try {
+    const session = await ov.createSession();
+    const cam = await session.createConnection({ type: 'IPCAM', rtspUri: camera.url, adaptativeBitrate: false });
+    const streamId = cam.publishers[0].streamId;
+    const viewer = await session.createConnection({ role: 'SUBSCRIBER' });
+    const page = await browser.newPage();
+    await page.goto(`${pages.url}/viewer.html?token=${encodeURIComponent(viewer.token)}`);
+    await page.evaluate(() => window.connected);
+    await waitFor(async () => ((await page.evaluate((id) => window.audioStats(id), streamId)).packetsReceived || 0) >= 100, 15000, '100 audio packets');
+    const audio = await page.evaluate((id) => window.audioStats(id), streamId);
+    console.log(`audio: ${JSON.stringify(audio)}`);
+    assert.equal(audio.codec, 'audio/opus');
+    assert.ok(audio.audioLevel > 0, 'the 440 Hz tone is heard (audioLevel > 0)');
+    assert.ok(server.log.join('').includes('AAC audio is transcoded to Opus'));
+    await page.close();
+    await session.close();
+  } finally {
+    await camera.stop();
+  }
+});

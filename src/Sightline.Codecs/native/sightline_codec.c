@@ -240,3 +240,119 @@ void sl_scaler_close(sl_scaler *s)
     av_frame_free(&s->out);
     free(s);
 }
+
+/* ---- Audio: AAC (or any decoder) to Opus 48 kHz in 20 ms frames, for browsers. ---- */
+#include <libavutil/audio_fifo.h>
+#include <libavutil/channel_layout.h>
+#include <libswresample/swresample.h>
+
+typedef struct {
+    AVCodecContext *dec, *enc;
+    SwrContext *swr;
+    AVAudioFifo *fifo;
+    AVPacket *in_packet, *out_packet;
+    AVFrame *decoded, *frame;
+    int64_t next_pts;
+} sl_audio;
+
+/* config: the decoder's extradata (AudioSpecificConfig for AAC); output Opus at 48 kHz with the given channels (1–2). */
+sl_audio *sl_audio_open(const char *decoder_name, const uint8_t *config, int config_size, int out_channels, int bitrate)
+{
+    const AVCodec *dc = avcodec_find_decoder_by_name(decoder_name);
+    const AVCodec *ec = avcodec_find_encoder_by_name("libopus");
+    if (!dc || !ec) return NULL;
+    sl_audio *a = calloc(1, sizeof *a);
+    a->dec = avcodec_alloc_context3(dc);
+    if (config_size > 0) {
+        a->dec->extradata = av_mallocz((size_t)config_size + AV_INPUT_BUFFER_PADDING_SIZE);
+        memcpy(a->dec->extradata, config, (size_t)config_size);
+        a->dec->extradata_size = config_size;
+    }
+    if (avcodec_open2(a->dec, dc, NULL) < 0) goto fail;
+    a->enc = avcodec_alloc_context3(ec);
+    a->enc->sample_rate = 48000;
+    av_channel_layout_default(&a->enc->ch_layout, out_channels);
+    a->enc->sample_fmt = AV_SAMPLE_FMT_S16;
+    a->enc->bit_rate = bitrate;
+    a->enc->time_base = (AVRational){1, 48000};
+    av_opt_set(a->enc->priv_data, "application", "lowdelay", 0);
+    av_opt_set(a->enc->priv_data, "frame_duration", "20", 0);
+    if (avcodec_open2(a->enc, ec, NULL) < 0) goto fail;
+    a->fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_S16, out_channels, 48000);
+    a->in_packet = av_packet_alloc();
+    a->out_packet = av_packet_alloc();
+    a->decoded = av_frame_alloc();
+    a->frame = av_frame_alloc();
+    return a;
+fail:
+    avcodec_free_context(&a->dec);
+    avcodec_free_context(&a->enc);
+    free(a);
+    return NULL;
+}
+
+/* Decodes one encoded audio frame and queues its samples, resampled to 48 kHz S16. */
+int sl_audio_send(sl_audio *a, const uint8_t *data, int size)
+{
+    av_packet_unref(a->in_packet);
+    if (av_new_packet(a->in_packet, size) < 0) return AVERROR(ENOMEM);
+    memcpy(a->in_packet->data, data, (size_t)size);
+    int r = avcodec_send_packet(a->dec, a->in_packet);
+    if (r < 0) return r;
+    while ((r = avcodec_receive_frame(a->dec, a->decoded)) == 0) {
+        if (!a->swr) {
+            r = swr_alloc_set_opts2(&a->swr, &a->enc->ch_layout, AV_SAMPLE_FMT_S16, 48000,
+                                    &a->decoded->ch_layout, a->decoded->format, a->decoded->sample_rate, 0, NULL);
+            if (r < 0 || swr_init(a->swr) < 0) return AVERROR(EINVAL);
+        }
+        int max = (int)av_rescale_rnd(swr_get_delay(a->swr, a->decoded->sample_rate) + a->decoded->nb_samples, 48000, a->decoded->sample_rate, AV_ROUND_UP);
+        uint8_t *buffer = NULL;
+        int linesize;
+        if (av_samples_alloc(&buffer, &linesize, a->enc->ch_layout.nb_channels, max, AV_SAMPLE_FMT_S16, 0) < 0) return AVERROR(ENOMEM);
+        int n = swr_convert(a->swr, &buffer, max, (const uint8_t **)a->decoded->extended_data, a->decoded->nb_samples);
+        if (n > 0) av_audio_fifo_write(a->fifo, (void **)&buffer, n);
+        av_freep(&buffer);
+        av_frame_unref(a->decoded);
+    }
+    return 0;
+}
+
+/* 0: one Opus packet of 20 ms (valid until the next call), 1: needs more input, <0: error. */
+int sl_audio_receive(sl_audio *a, const uint8_t **data, int *size)
+{
+    av_packet_unref(a->out_packet);
+    int r = avcodec_receive_packet(a->enc, a->out_packet);
+    if (r == 0) {
+        *data = a->out_packet->data;
+        *size = a->out_packet->size;
+        return 0;
+    }
+    if (r != AVERROR(EAGAIN)) return r;
+    int frame_size = a->enc->frame_size > 0 ? a->enc->frame_size : 960;
+    if (av_audio_fifo_size(a->fifo) < frame_size) return 1;
+    av_frame_unref(a->frame);
+    a->frame->nb_samples = frame_size;
+    a->frame->format = AV_SAMPLE_FMT_S16;
+    a->frame->sample_rate = 48000;
+    av_channel_layout_copy(&a->frame->ch_layout, &a->enc->ch_layout);
+    if ((r = av_frame_get_buffer(a->frame, 0)) < 0) return r;
+    av_audio_fifo_read(a->fifo, (void **)a->frame->data, frame_size);
+    a->frame->pts = a->next_pts;
+    a->next_pts += frame_size;
+    if ((r = avcodec_send_frame(a->enc, a->frame)) < 0) return r;
+    return sl_audio_receive(a, data, size);
+}
+
+void sl_audio_close(sl_audio *a)
+{
+    if (!a) return;
+    avcodec_free_context(&a->dec);
+    avcodec_free_context(&a->enc);
+    swr_free(&a->swr);
+    if (a->fifo) av_audio_fifo_free(a->fifo);
+    av_packet_free(&a->in_packet);
+    av_packet_free(&a->out_packet);
+    av_frame_free(&a->decoded);
+    av_frame_free(&a->frame);
+    free(a);
+}

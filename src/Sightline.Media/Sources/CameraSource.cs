@@ -24,6 +24,9 @@ public sealed class CameraSource : IAsyncDisposable
     private Sightline.WebRtc.Transport.SendBatch? _videoBatch, _audioBatch;
     private Transcoding.BrowserTranscoder? _transcoder;
     private bool _transcoderFailed;
+    private Sightline.Codecs.AudioTranscoder? _audioTranscoder;
+    private bool _audioTranscoderFailed;
+    private uint _opusTimestamp;
 
     /// <summary>Bitrate of the H.264 made for browsers from an H.265 or MJPEG camera. Defaults to 1 Mb/s.</summary>
     public int TranscodeBitrate { get; init; } = 1_000_000;
@@ -58,6 +61,8 @@ public sealed class CameraSource : IAsyncDisposable
             // Browsers cannot decode these over WebRTC: they get H.264 made by the transcoder.
             else if (t.Codec is MediaCodec.H265 or MediaCodec.MJPEG) specs.Add(new TrackSpec("video", MediaCodec.H264, "42e01f"));
             else if (t.Codec is MediaCodec.PCMU or MediaCodec.PCMA or MediaCodec.Opus) specs.Add(new TrackSpec("audio", t.Codec));
+            // AAC is not a WebRTC codec: browsers get Opus made by the audio transcoder.
+            else if (t.Codec == MediaCodec.AAC) specs.Add(new TrackSpec("audio", MediaCodec.Opus));
         }
         return specs;
     }
@@ -125,6 +130,7 @@ public sealed class CameraSource : IAsyncDisposable
         _videoBatch?.Dispose();
         _audioBatch?.Dispose();
         _transcoder?.Dispose();
+        _audioTranscoder?.Dispose();
     }
 
     private void CatchUp(Viewer viewer)
@@ -158,8 +164,11 @@ public sealed class CameraSource : IAsyncDisposable
             case MediaCodec.H265 or MediaCodec.MJPEG:
                 Transcode(frame);
                 return;
+            case MediaCodec.AAC:
+                TranscodeAudio(track, frame);
+                return;
             default:
-                return; // AAC: not browser-compatible without an audio transcoder
+                return;
         }
         FanOut(kind, packetized);
     }
@@ -212,6 +221,45 @@ public sealed class CameraSource : IAsyncDisposable
         foreach (var (au, key, timestamp) in output)
         {
             FanOut("video", H264Packetizer.Packetize(au, timestamp, key));
+        }
+    }
+
+    // AAC to Opus while someone watches; Opus timestamps start at the camera's time, in 48 kHz units.
+    private void TranscodeAudio(RtspTrack track, EncodedFrame frame)
+    {
+        if (_viewers.Length == 0 || _audioTranscoderFailed)
+        {
+            _audioTranscoder?.Dispose();
+            _audioTranscoder = null;
+            return;
+        }
+        if (_audioTranscoder is null)
+        {
+            try
+            {
+                _audioTranscoder = new Sightline.Codecs.AudioTranscoder("aac", track.Parameters.Config ?? [], track.Parameters.Channels ?? 2);
+                _opusTimestamp = (uint)((long)frame.RtpTimestamp * 48000 / Math.Max(1, track.ClockRate));
+                _logger.LogInformation("Camera {Uri}: AAC audio is transcoded to Opus for browsers", _camera.DisplayUri);
+            }
+            catch (Sightline.Codecs.CodecException e)
+            {
+                _audioTranscoderFailed = true;
+                _logger.LogError("Camera {Uri}: cannot transcode AAC for browsers: {Reason}", _camera.DisplayUri, e.Message);
+                return;
+            }
+        }
+        try
+        {
+            _audioTranscoder.Transcode(frame.Data, packet =>
+            {
+                var data = packet.ToArray();
+                FanOut("audio", new PacketizedFrame(data, [(0, data.Length)], _opusTimestamp, true));
+                _opusTimestamp += Sightline.Codecs.AudioTranscoder.FrameSamples;
+            });
+        }
+        catch (Sightline.Codecs.CodecException e)
+        {
+            _logger.LogDebug("Camera {Uri}: an AAC frame could not be decoded: {Reason}", _camera.DisplayUri, e.Message);
         }
     }
 
