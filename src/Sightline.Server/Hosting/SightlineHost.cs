@@ -54,6 +54,8 @@ public static class SightlineHost
         // Registration order is shutdown order reversed: sessions close first, then the webhook queue drains.
         s.AddSingleton<WebhookDispatcher>();
         s.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
+        s.AddSingleton<CdrWriter>();
+        s.AddHostedService(sp => sp.GetRequiredService<CdrWriter>());
         s.AddHostedService<SessionLifecycleService>();
         s.Configure<HostOptions>(h => h.ShutdownTimeout = options.Webhook.DrainTimeout + TimeSpan.FromSeconds(5));
         s.AddCors();
@@ -63,11 +65,11 @@ public static class SightlineHost
         var bus = app.Services.GetRequiredService<SessionEventBus>();
         bus.Subscribe(app.Services.GetRequiredService<SessionEventLog>());
         bus.Subscribe(app.Services.GetRequiredService<WebhookDispatcher>());
+        bus.Subscribe(app.Services.GetRequiredService<CdrWriter>());
         bus.Subscribe(app.Services.GetRequiredService<Cameras.CameraService>());
         bus.Subscribe(app.Services.GetRequiredService<Signaling.SignalingHub>());
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sightline.Server");
-        if (options.Cdr) ServerLog.FeatureNotAvailable(logger, "OPENVIDU_CDR", "CDR files");
         if (options.Recording) ServerLog.FeatureNotAvailable(logger, "OPENVIDU_RECORDING", "recording");
         app.Lifetime.ApplicationStarted.Register(() =>
             ServerLog.Listening(logger, SightlineOptions.Version, $"{(options.UsesTls ? "https" : "http")}://{options.ServerAddress}:{options.ServerPort}", options.PublicUrlText));

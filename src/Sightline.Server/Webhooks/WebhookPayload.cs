@@ -30,7 +30,10 @@ public static class WebhookPayload
         return buffer.ToArray();
     }
 
-    public static void Write(Utf8JsonWriter w, SessionEvent e)
+    public static void Write(Utf8JsonWriter w, SessionEvent e) => Write(w, e, includeEventName: true);
+
+    /// <param name="includeEventName">False for CDR lines, where the name is the enclosing key instead.</param>
+    public static void Write(Utf8JsonWriter w, SessionEvent e, bool includeEventName)
     {
         w.WriteStartObject();
         w.WriteString("sessionId", e.SessionId);
@@ -64,8 +67,23 @@ public static class WebhookPayload
                 w.WriteString("data", s.Data);
                 break;
         }
-        w.WriteString("event", NameOf(e));
+        if (includeEventName) w.WriteString("event", NameOf(e));
         w.WriteEndObject();
+    }
+
+    /// <summary>One CDR line: <c>{"&lt;eventName&gt;":{…the webhook body without "event"…}}</c>.</summary>
+    public static byte[] CdrLine(SessionEvent e)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WritePropertyName(NameOf(e)!);
+            Write(w, e, includeEventName: false);
+            w.WriteEndObject();
+        }
+        buffer.WriteByte((byte)'\n');
+        return buffer.ToArray();
     }
 
     private static void WriteEnd(Utf8JsonWriter w, long timestamp, long startTime, EndReason reason)
