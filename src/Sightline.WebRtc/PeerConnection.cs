@@ -224,6 +224,7 @@ public sealed class PeerConnection : IDisposable
         }
         lock (_sendGate)
         {
+            if (_disposed) return;
             var timestamp = frame.RtpTimestamp + track.TimestampOffset;
             for (var i = 0; i < frame.Payloads.Length; i++)
             {
@@ -255,9 +256,16 @@ public sealed class PeerConnection : IDisposable
     {
         _mux.Unregister(this);
         _dtls?.Close();
-        _srtpSend?.Dispose();
-        _srtcpReceive?.Dispose();
+        // Under the send lock: a fan-out thread never uses the SRTP contexts while they are freed.
+        lock (_sendGate)
+        {
+            _disposed = true;
+            _srtpSend?.Dispose();
+            _srtcpReceive?.Dispose();
+        }
     }
+
+    private bool _disposed;
 
     /// <summary>A connectivity check arrived on <paramref name="path"/>; true when it was valid (answered with success).</summary>
     internal bool OnStun(StunMessage message, MediaPath path)
@@ -302,7 +310,11 @@ public sealed class PeerConnection : IDisposable
             case PacketKind.Rtcp when _srtcpReceive is not null:
                 var copy = _rtcpBuffer.AsSpan(0, packet.Length);
                 packet.CopyTo(copy);
-                var length = _srtcpReceive.UnprotectRtcp(copy, packet.Length);
+                int length;
+                lock (_sendGate)
+                {
+                    length = _disposed ? -1 : _srtcpReceive.UnprotectRtcp(copy, packet.Length);
+                }
                 if (length < 0)
                 {
                     RtcpPacketsRejected++;
@@ -421,6 +433,7 @@ public sealed class PeerConnection : IDisposable
         if (State != PeerState.Connected || _srtpSend is null || _path is null) return;
         lock (_sendGate)
         {
+            if (_disposed) return;
             foreach (var track in _tracks)
             {
                 if (track.PacketsSent == 0) continue;
@@ -547,6 +560,7 @@ public sealed class PeerConnection : IDisposable
         track.NacksReceived++;
         lock (_sendGate)
         {
+            if (_disposed) return;
             while (fci.Length >= 4)
             {
                 var pid = BinaryPrimitives.ReadUInt16BigEndian(fci);

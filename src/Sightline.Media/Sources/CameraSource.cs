@@ -25,6 +25,9 @@ public sealed class CameraSource : IAsyncDisposable
     private Transcoding.BrowserTranscoder? _transcoder;
     private bool _transcoderFailed;
     private Sightline.Codecs.AudioTranscoder? _audioTranscoder;
+    // Native batches and transcoders are used on camera threads and freed at disposal: one gate, so none is freed in use.
+    private readonly Lock _transcodeGate = new();
+    private bool _disposed;
     private bool _audioTranscoderFailed;
     private uint _opusTimestamp;
 
@@ -127,10 +130,17 @@ public sealed class CameraSource : IAsyncDisposable
     {
         await StopAsync();
         await _camera.DisposeAsync();
-        _videoBatch?.Dispose();
-        _audioBatch?.Dispose();
-        _transcoder?.Dispose();
-        _audioTranscoder?.Dispose();
+        lock (_transcodeGate)
+        {
+            _disposed = true;
+            _transcoder?.Dispose();
+            _audioTranscoder?.Dispose();
+            _videoBatch?.Dispose();
+            _audioBatch?.Dispose();
+            _transcoder = null;
+            _audioTranscoder = null;
+            _videoBatch = _audioBatch = null;
+        }
     }
 
     private void CatchUp(Viewer viewer)
@@ -147,6 +157,16 @@ public sealed class CameraSource : IAsyncDisposable
     }
 
     private void OnFrame(RtspTrack track, EncodedFrame frame, DateTimeOffset wallClock)
+    {
+        // Camera threads (one per UDP track, or the TCP reading loop) and disposal meet here: native send batches and
+        // transcoders are never freed while a frame is using them.
+        lock (_transcodeGate)
+        {
+            if (!_disposed) OnFrameLocked(track, frame);
+        }
+    }
+
+    private void OnFrameLocked(RtspTrack track, EncodedFrame frame)
     {
         var kind = track.IsVideo ? "video" : "audio";
         PacketizedFrame packetized;
