@@ -72,12 +72,7 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
     /// </summary>
     public async Task<string> SubscribeAsync(string subscriberConnectionId, string streamId, string sdpOffer, CancellationToken cancel)
     {
-        if (!_cameraStreams.TryGetValue(streamId, out var cam)) throw new InvalidOperationException("not a camera stream");
-        var source = _pool.Find(cam.RtspUri) ?? throw new InvalidOperationException("camera not published");
-        _pool.ViewerJoined(cam.RtspUri);
-        await source.WaitForTracksAsync(TimeSpan.FromSeconds(6), cancel);
-        var tracks = source.BrowserTracks();
-        if (tracks.Count == 0) tracks = [new TrackSpec("video", MediaCodec.H264)];
+        var (cam, tracks) = await JoinCameraAsync(streamId, cancel);
         var peer = new PeerConnection(_mux, _certificate, _loggers.CreateLogger<PeerConnection>());
         string answer;
         try
@@ -90,7 +85,7 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
             _pool.ViewerLeft(cam.RtspUri);
             throw;
         }
-        source.AddViewer(peer);
+        _pool.Find(cam.RtspUri)?.AddViewer(peer);
         if (_subscriptions.TryRemove((subscriberConnectionId, streamId), out var old)) Close(old);
         _subscriptions[(subscriberConnectionId, streamId)] = new Subscription(peer, cam.RtspUri);
         return answer;
@@ -114,12 +109,7 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
     /// </summary>
     public async Task<string> PrepareSubscriptionAsync(string subscriberConnectionId, string streamId, CancellationToken cancel)
     {
-        if (!_cameraStreams.TryGetValue(streamId, out var cam)) throw new InvalidOperationException("not a camera stream");
-        var source = _pool.Find(cam.RtspUri) ?? throw new InvalidOperationException("camera not published");
-        _pool.ViewerJoined(cam.RtspUri);
-        await source.WaitForTracksAsync(TimeSpan.FromSeconds(6), cancel);
-        var tracks = source.BrowserTracks();
-        if (tracks.Count == 0) tracks = [new TrackSpec("video", MediaCodec.H264)];
+        var (cam, tracks) = await JoinCameraAsync(streamId, cancel);
         // openvidu-browser wants one transceiver per announced kind, and a camera always announces audio: offer an audio
         // m-line even when the camera has no browser audio (it stays silent), audio first as browsers order them.
         if (!tracks.Any(t => t.Kind == "audio")) tracks = [new TrackSpec("audio", MediaCodec.Opus), .. tracks];
@@ -137,6 +127,18 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
         if (!_subscriptions.TryGetValue((subscriberConnectionId, streamId), out var s)) throw new InvalidOperationException("no prepared subscription");
         s.Peer.SetRemoteAnswer(sdpAnswer);
         _pool.Find(s.Uri)?.AddViewer(s.Peer);
+    }
+
+    // A new viewer of a camera stream: the camera is started if it waits for viewers, and its codecs are awaited
+    // briefly (H.264 assumed if it is away, so the viewer stays attached and plays when it comes back).
+    private async Task<(IpCameraProperties Camera, IReadOnlyList<TrackSpec> Tracks)> JoinCameraAsync(string streamId, CancellationToken cancel)
+    {
+        if (!_cameraStreams.TryGetValue(streamId, out var cam)) throw new InvalidOperationException("not a camera stream");
+        var source = _pool.Find(cam.RtspUri) ?? throw new InvalidOperationException("camera not published");
+        _pool.ViewerJoined(cam.RtspUri);
+        await source.WaitForTracksAsync(TimeSpan.FromSeconds(6), cancel);
+        var tracks = source.BrowserTracks();
+        return (cam, tracks.Count == 0 ? [new TrackSpec("video", MediaCodec.H264)] : tracks);
     }
 
     /// <summary>True when the stream is a camera this service serves.</summary>

@@ -378,13 +378,10 @@ public sealed class SignalingConnection
             return [];
         }
         var offer = Required(p, "sdpOffer", "receiveVideoFrom");
-        var publisherId = StreamIds.IsIpCameraStream(sender) ? sender[sender.IndexOf("ipc_", StringComparison.Ordinal)..]
-            : sender.LastIndexOf("con_", StringComparison.Ordinal) is var k and >= 0 ? sender[k..] : sender;
-        var publisher = _session!.FindConnection(publisherId) ?? throw new RpcError(102, $"User '{publisherId} not found in session '{_session.SessionId}'");
-        if (publisher.Publisher?.StreamId != sender) throw new RpcError(105, $"User '{publisherId} not streaming media in session '{_session.SessionId}'");
-        if (!_cameras.IsCamera(sender)) throw new RpcError(302, $"Unable to generate SDP answer when subscribing '{_connectionId}' to '{sender}'");
+        var publisherId = PublisherOf(sender);
+        CheckPublisher(sender, publisherId);
         var answer = await _cameras.SubscribeAsync(_connectionId!, sender, offer, cancel);
-        var error = _session.Subscribe(_connectionId!, sender, out _);
+        var error = _session!.Subscribe(_connectionId!, sender, out _);
         if (error is not (SessionError.None or SessionError.AlreadySubscribed)) throw new RpcError(105, $"User '{publisherId} not streaming media in session '{_session.SessionId}'");
         return new JsonObject { ["sdpAnswer"] = answer };
     }
