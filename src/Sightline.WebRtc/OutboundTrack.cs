@@ -68,6 +68,8 @@ public sealed class OutboundTrack
     public long BytesSent { get; internal set; }
     public long FramesSent { get; internal set; }
     public long Retransmissions { get; internal set; }
+    /// <summary>Bytes sent as probe padding (<see cref="PeerConnection.SendPadding"/>).</summary>
+    public long PaddingBytes { get; internal set; }
     public long NacksReceived { get; internal set; }
     public long KeyframeRequests { get; internal set; }
     /// <summary>True until the first keyframe went out: inter frames before it are useless to a decoder.</summary>

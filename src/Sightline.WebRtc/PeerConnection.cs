@@ -236,6 +236,31 @@ public sealed class PeerConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends about <paramref name="bytes"/> of padding to probe the viewer's link: the track's most recent packets again
+    /// over RTX (the browser already has them and drops the copies, while transport-wide feedback reports their arrival).
+    /// Does nothing without RTX. Returns the bytes sent.
+    /// </summary>
+    public int SendPadding(OutboundTrack track, int bytes, SendBatch? batch = null)
+    {
+        if (State != PeerState.Connected || _srtpSend is null || _path is null || track.RtxSsrc is null || bytes <= 0) return 0;
+        var sent = 0;
+        lock (_sendGate)
+        {
+            if (_disposed) return 0;
+            var before = track.BytesSent;
+            var seq = (ushort)(track.NextSequence - 1);
+            for (var n = 0; n < 64 && sent < bytes; n++, seq--)
+            {
+                if (!track.TryRecall(seq, out var entry)) break;
+                SendPacket(track, entry.Frame!, entry.Index, entry.Sequence, entry.Timestamp, retransmission: true, batch);
+                sent = (int)(track.BytesSent - before);
+            }
+            track.PaddingBytes += sent;
+        }
+        return sent;
+    }
+
     /// <summary>Closes the connection (DTLS close_notify) and forgets it.</summary>
     public void Close()
     {

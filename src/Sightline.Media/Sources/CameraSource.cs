@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Sightline.Media.Adaptation;
+using Sightline.Media.Transcoding;
 using Sightline.Rtp.Packetization;
 using Sightline.Rtsp.Client;
 using Sightline.WebRtc;
@@ -10,6 +13,12 @@ namespace Sightline.Media.Sources;
 /// keyframe (bounded in bytes) so a new viewer starts at once, and handed to each viewer's peer connection, which only
 /// writes a header and encrypts. Viewers live in a copy-on-write array: the camera's loop takes no lock to fan out.
 /// </summary>
+/// <remarks>
+/// Video goes through a <see cref="QualityLadder"/> only when someone needs it: an adaptive viewer whose own link does
+/// not carry the camera's stream moves to a re-encoded rung shared with every viewer on it (and back up when its link
+/// allows), and a camera codec browsers cannot decode (H.265, MJPEG) is re-encoded for everyone. With every viewer on
+/// the camera's own stream no decoder or encoder runs.
+/// </remarks>
 public sealed class CameraSource : IAsyncDisposable
 {
     /// <summary>Most bytes kept for the current GOP; a longer GOP is cut and a new viewer waits for the next keyframe.</summary>
@@ -22,8 +31,14 @@ public sealed class CameraSource : IAsyncDisposable
     private volatile Viewer[] _viewers = [];
     // One batch per kind: video and audio may arrive on different threads (UDP), each kind on one.
     private Sightline.WebRtc.Transport.SendBatch? _videoBatch, _audioBatch;
-    private Transcoding.BrowserTranscoder? _transcoder;
-    private bool _transcoderFailed;
+    private QualityLadder? _ladder;
+    private bool _ladderFailed;
+    private long _ladderIdleSince;
+    private readonly PacketizedFrame?[] _rungOutputs = new PacketizedFrame?[QualityLadder.RungCount];
+    // The current GOP as the camera sent it, to bring a new ladder's decoder up to the live frame.
+    private readonly List<EncodedFrame> _rawGop = [];
+    private RateMeter _cameraRate;
+    private long _switches;
     private Sightline.Codecs.AudioTranscoder? _audioTranscoder;
     // Native batches and transcoders are used on camera threads and freed at disposal: one gate, so none is freed in use.
     private readonly Lock _transcodeGate = new();
@@ -31,11 +46,15 @@ public sealed class CameraSource : IAsyncDisposable
     private bool _audioTranscoderFailed;
     private uint _opusTimestamp;
 
-    /// <summary>Bitrate of the H.264 made for browsers from an H.265 or MJPEG camera. Defaults to 1 Mb/s.</summary>
-    public int TranscodeBitrate { get; init; } = 1_000_000;
+    /// <summary>Bitrates of re-encoded rungs (OpenVidu's MIN/MAX_SEND_BANDWIDTH) and of H.264 made from H.265/MJPEG.</summary>
+    public LadderOptions LadderOptions { get; init; } = new();
 
-    /// <summary>The transcoder's counters when one runs (H.265/MJPEG cameras being watched).</summary>
-    public Transcoding.BrowserTranscoder? Transcoder => _transcoder;
+    /// <summary>The ladder while one runs (some viewer on a re-encoded rung), for metrics.</summary>
+    public QualityLadder? Ladder => _ladder;
+    /// <summary>The camera's video bitrate as received (b/s, over the last second).</summary>
+    public long CameraBitrate => _cameraRate.BitsPerSecond;
+    /// <summary>Moves of viewers between rungs since the camera was published.</summary>
+    public long LayerSwitches => Interlocked.Read(ref _switches);
     private int _gopBytes;
     private bool _gopValid;
     private bool _running;
@@ -95,16 +114,22 @@ public sealed class CameraSource : IAsyncDisposable
             if (!_running) return;
             _running = false;
             _gop.Clear();
+            _rawGop.Clear();
             _gopBytes = 0;
             _gopValid = false;
         }
         await _camera.StopAsync();
     }
 
-    /// <summary>Adds a viewer; once its peer is connected it gets the cached GOP, then live frames.</summary>
-    public void AddViewer(PeerConnection peer)
+    /// <summary>
+    /// Adds a viewer; once its peer is connected it gets the cached GOP, then live frames. An <paramref name="adaptive"/>
+    /// viewer (<c>adaptativeBitrate</c>) moves between the ladder's rungs with its own bandwidth estimates.
+    /// </summary>
+    public void AddViewer(PeerConnection peer, bool adaptive = false)
     {
-        var viewer = new Viewer(peer);
+        var video = peer.Tracks.FirstOrDefault(t => t.Kind == "video");
+        var viewer = new Viewer(peer, adaptive, new RungSelector(TimeProvider.System) { CanProbe = video?.RtxSsrc is not null });
+        if (adaptive) peer.BandwidthEstimated += (_, estimate) => OnEstimate(viewer, estimate);
         lock (_gate)
         {
             _viewers = [.. _viewers, viewer];
@@ -126,6 +151,14 @@ public sealed class CameraSource : IAsyncDisposable
         }
     }
 
+    /// <summary>Viewers on each rung now (index 0 = the best picture).</summary>
+    public int[] ViewersPerRung()
+    {
+        var counts = new int[QualityLadder.RungCount];
+        foreach (var v in _viewers) counts[v.Rung]++;
+        return counts;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
@@ -133,11 +166,11 @@ public sealed class CameraSource : IAsyncDisposable
         lock (_transcodeGate)
         {
             _disposed = true;
-            _transcoder?.Dispose();
+            _ladder?.Dispose();
             _audioTranscoder?.Dispose();
             _videoBatch?.Dispose();
             _audioBatch?.Dispose();
-            _transcoder = null;
+            _ladder = null;
             _audioTranscoder = null;
             _videoBatch = _audioBatch = null;
         }
@@ -168,80 +201,186 @@ public sealed class CameraSource : IAsyncDisposable
 
     private void OnFrameLocked(RtspTrack track, EncodedFrame frame)
     {
-        var kind = track.IsVideo ? "video" : "audio";
         PacketizedFrame packetized;
         switch (frame.Codec)
         {
-            case MediaCodec.H264:
-                packetized = H264Packetizer.Packetize(frame.Data, frame.RtpTimestamp, frame.IsKeyframe);
-                break;
-            case MediaCodec.VP8:
-                packetized = Vp8Packetizer.Packetize(frame.Data, frame.RtpTimestamp, frame.IsKeyframe);
-                break;
+            case MediaCodec.H264 or MediaCodec.VP8 or MediaCodec.H265 or MediaCodec.MJPEG:
+                OnVideo(frame);
+                return;
             case MediaCodec.PCMU or MediaCodec.PCMA or MediaCodec.Opus:
                 packetized = new PacketizedFrame(frame.Data, [(0, frame.Data.Length)], frame.RtpTimestamp, true);
                 break;
-            case MediaCodec.H265 or MediaCodec.MJPEG:
-                Transcode(frame);
-                return;
             case MediaCodec.AAC:
                 TranscodeAudio(track, frame);
                 return;
             default:
                 return;
         }
-        FanOut(kind, packetized);
+        FanOutAudio(packetized);
     }
 
-    // H.265/MJPEG to H.264 for browsers, only while someone watches; the log says why the first time.
-    private void Transcode(EncodedFrame frame)
+    // Video: rung 0 (the camera's own H.264/VP8) goes out first, untouched; then, only if some viewer needs them, the
+    // ladder decodes the frame once and encodes each wanted rung once for all its viewers.
+    private void OnVideo(EncodedFrame frame)
     {
-        var viewers = _viewers;
-        if (viewers.Length == 0)
+        _cameraRate.Add(frame.Data.Length, Stopwatch.GetTimestamp());
+        var passthrough = frame.Codec is MediaCodec.H264 or MediaCodec.VP8;
+        PacketizedFrame? packetized = null;
+        if (passthrough)
         {
-            _transcoder?.Dispose();
-            _transcoder = null;
-            return;
+            packetized = frame.Codec == MediaCodec.H264
+                ? H264Packetizer.Packetize(frame.Data, frame.RtpTimestamp, frame.IsKeyframe)
+                : Vp8Packetizer.Packetize(frame.Data, frame.RtpTimestamp, frame.IsKeyframe);
         }
-        if (_transcoderFailed) return;
-        if (_transcoder is null)
+        Remember(frame, packetized);
+        var viewers = _viewers;
+        var batch = viewers.Length == 0 ? null : _videoBatch ??= viewers[0].Peer.CreateSendBatch();
+        var wanted = 0;
+        foreach (var viewer in viewers)
         {
-            _logger.LogInformation("Camera {Uri}: {Codec} is transcoded to H.264 for browsers, which cannot decode it over WebRTC", _camera.DisplayUri, frame.Codec);
-            try
+            if (!viewer.Live) continue;
+            if (passthrough)
             {
-                _transcoder = new Transcoding.BrowserTranscoder(frame.Codec, TranscodeBitrate);
+                if (viewer.Pending == 0 && frame.IsKeyframe) Switch(viewer, 0, awaitKeyframe: false);
+                else if (viewer.Pending > 0 && viewer.Rung == 0 && _ladder is { Synced: true }) Switch(viewer, viewer.Pending, awaitKeyframe: true);
+                if (viewer.Rung == 0) Send(viewer, packetized!, batch!);
             }
-            catch (Sightline.Codecs.CodecException e)
+            if (viewer.Rung > 0 || !passthrough) wanted |= 1 << viewer.Rung;
+            if (viewer.Pending > 0 || viewer.Pending == 0 && !passthrough) wanted |= 1 << viewer.Pending;
+        }
+        batch?.Flush();
+        if (passthrough && viewers.Length > 0) FramesFannedOut++;
+        RunLadder(frame, passthrough, wanted, viewers, batch);
+    }
+
+    private void RunLadder(EncodedFrame frame, bool passthrough, int wanted, Viewer[] viewers, Sightline.WebRtc.Transport.SendBatch? batch)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (wanted == 0)
+        {
+            if (_ladder is null) return;
+            // Nobody needs a re-encoded rung: keep decoding a moment (a viewer may come back), then free it all.
+            if (_ladderIdleSince == 0) _ladderIdleSince = now;
+            if (Stopwatch.GetElapsedTime(_ladderIdleSince, now) > QualityLadder.RungLinger)
             {
-                // No FFmpeg layer on this machine: say so once; the camera keeps playing for recorders and H.264 viewers.
-                _transcoderFailed = true;
-                _logger.LogError("Camera {Uri}: cannot transcode {Codec} for browsers: {Reason}", _camera.DisplayUri, frame.Codec, e.Message);
+                _logger.LogInformation("Camera {Uri}: no viewer needs a re-encoded rung: decoder and encoders stopped", _camera.DisplayUri);
+                _ladder.Dispose();
+                _ladder = null;
                 return;
             }
         }
-        foreach (var viewer in viewers)
+        else _ladderIdleSince = 0;
+        if (_ladder is null)
         {
-            if (viewer.KeyframeWanted)
+            if (_ladderFailed) return;
+            try
             {
-                viewer.KeyframeWanted = false;
-                _transcoder.RequestKeyframe();
+                _ladder = new QualityLadder(frame.Codec, passthrough, LadderOptions);
+            }
+            catch (Sightline.Codecs.CodecException e)
+            {
+                // No FFmpeg layer on this machine: say so once; the camera keeps playing for passthrough viewers.
+                _ladderFailed = true;
+                _logger.LogError("Camera {Uri}: cannot decode {Codec} for re-encoding: {Reason}", _camera.DisplayUri, frame.Codec, e.Message);
+                return;
+            }
+            if (passthrough) _logger.LogInformation("Camera {Uri}: a viewer's link needs a lighter picture: the camera is decoded for re-encoded rungs", _camera.DisplayUri);
+            else _logger.LogInformation("Camera {Uri}: {Codec} is transcoded to H.264 for browsers, which cannot decode it over WebRTC", _camera.DisplayUri, frame.Codec);
+            // Bring the new decoder up to this frame from the cached GOP, without encoding.
+            EncodedFrame[] gop;
+            lock (_gate) gop = [.. _rawGop];
+            if (gop.Length > 0 && ReferenceEquals(gop[^1], frame))
+            {
+                foreach (var earlier in gop.AsSpan(0, gop.Length - 1)) TryDecode(earlier, 0);
             }
         }
-        List<(byte[] AccessUnit, bool Keyframe, uint Timestamp)> output;
+        _ladder.CameraBitrate = _cameraRate.BitsPerSecond;
+        foreach (var viewer in viewers)
+        {
+            if (viewer.KeyframeWanted && (viewer.Rung > 0 || !passthrough))
+            {
+                viewer.KeyframeWanted = false;
+                _ladder.RequestKeyframe(viewer.Rung);
+            }
+            if (viewer.AwaitKeyframe) _ladder.RequestKeyframe(viewer.Rung);
+            if (viewer.Pending > 0) _ladder.RequestKeyframe(viewer.Pending);
+        }
+        if (!TryDecode(frame, wanted)) return;
+        foreach (var viewer in viewers)
+        {
+            if (!viewer.Live) continue;
+            if (viewer.Rung == 0 && passthrough) continue;
+            var pending = viewer.Pending;
+            if (pending >= 0 && (pending > 0 || !passthrough) && _rungOutputs[pending] is { IsKeyframe: true }) Switch(viewer, pending, awaitKeyframe: false);
+            if (viewer.Rung == 0 && passthrough) continue;
+            if (_rungOutputs[viewer.Rung] is not { } output) continue;
+            if (viewer.AwaitKeyframe)
+            {
+                if (!output.IsKeyframe) continue;
+                viewer.AwaitKeyframe = false;
+            }
+            Send(viewer, output, batch!);
+        }
+        batch?.Flush();
+        if (!passthrough && viewers.Length > 0) FramesFannedOut++;
+    }
+
+    private bool TryDecode(EncodedFrame frame, int wanted)
+    {
         try
         {
-            output = _transcoder.Transcode(frame);
+            _ladder!.Process(frame, wanted, _rungOutputs);
+            return true;
         }
         catch (Sightline.Codecs.CodecException e)
         {
             // A frame the decoder rejects (loss broke it) is skipped; the next keyframe repairs the picture.
-            _logger.LogDebug("Camera {Uri}: transcoding skipped a frame: {Reason}", _camera.DisplayUri, e.Message);
-            return;
+            _logger.LogDebug("Camera {Uri}: re-encoding skipped a frame: {Reason}", _camera.DisplayUri, e.Message);
+            Array.Clear(_rungOutputs);
+            return false;
         }
-        foreach (var (au, key, timestamp) in output)
+    }
+
+    private void Switch(Viewer viewer, int rung, bool awaitKeyframe)
+    {
+        if (viewer.Rung != rung)
         {
-            FanOut("video", H264Packetizer.Packetize(au, timestamp, key));
+            _logger.LogDebug("Camera {Uri}: a viewer moves from rung {From} to rung {To}", _camera.DisplayUri, viewer.Rung, rung);
+            Interlocked.Increment(ref _switches);
         }
+        viewer.Rung = rung;
+        viewer.Pending = -1;
+        viewer.AwaitKeyframe = awaitKeyframe;
+    }
+
+    // One frame to one viewer, then the probe padding its rung selector asks for over the time since the last frame.
+    private static void Send(Viewer viewer, PacketizedFrame frame, Sightline.WebRtc.Transport.SendBatch batch)
+    {
+        foreach (var outbound in viewer.Peer.Tracks)
+        {
+            if (outbound.Kind != "video") continue;
+            viewer.Peer.SendFrame(outbound, frame, batch);
+            var now = Stopwatch.GetTimestamp();
+            var probe = viewer.Adaptive ? viewer.Selector.ProbeBitsPerSecond : 0;
+            if (probe > 0 && viewer.LastProbeTicks != 0)
+            {
+                var seconds = Math.Min(0.2, Stopwatch.GetElapsedTime(viewer.LastProbeTicks, now).TotalSeconds);
+                viewer.Peer.SendPadding(outbound, (int)(probe / 8 * seconds), batch);
+            }
+            viewer.LastProbeTicks = now;
+        }
+    }
+
+    // A viewer's bandwidth estimate (from its peer's RTCP thread): its selector picks a rung; the move is made by the
+    // camera thread at the new rung's next keyframe.
+    private void OnEstimate(Viewer viewer, BandwidthEstimate estimate)
+    {
+        Span<long> bitrates = stackalloc long[QualityLadder.RungCount];
+        var passthrough = _camera.Tracks.Any(t => t.Codec is MediaCodec.H264 or MediaCodec.VP8);
+        for (var i = 0; i < bitrates.Length; i++) bitrates[i] = QualityLadder.BitrateOf(i, passthrough, _cameraRate.BitsPerSecond, LadderOptions);
+        var target = viewer.Selector.OnEstimate(estimate, bitrates);
+        if (target != viewer.Rung && target != viewer.Pending) viewer.Pending = target;
+        else if (target == viewer.Rung) viewer.Pending = -1;
     }
 
     // AAC to Opus while someone watches; Opus timestamps start at the camera's time, in 48 kHz units.
@@ -273,7 +412,7 @@ public sealed class CameraSource : IAsyncDisposable
             _audioTranscoder.Transcode(frame.Data, packet =>
             {
                 var data = packet.ToArray();
-                FanOut("audio", new PacketizedFrame(data, [(0, data.Length)], _opusTimestamp, true));
+                FanOutAudio(new PacketizedFrame(data, [(0, data.Length)], _opusTimestamp, true));
                 _opusTimestamp += Sightline.Codecs.AudioTranscoder.FrameSamples;
             });
         }
@@ -283,51 +422,61 @@ public sealed class CameraSource : IAsyncDisposable
         }
     }
 
-    private void FanOut(string kind, PacketizedFrame packetized)
+    private void FanOutAudio(PacketizedFrame packetized)
     {
-        if (kind == "video") Remember(packetized);
         var viewers = _viewers;
         if (viewers.Length == 0) return;
-        var batch = kind == "video" ? _videoBatch ??= viewers[0].Peer.CreateSendBatch() : _audioBatch ??= viewers[0].Peer.CreateSendBatch();
+        var batch = _audioBatch ??= viewers[0].Peer.CreateSendBatch();
         foreach (var viewer in viewers)
         {
             if (!viewer.Live) continue;
             foreach (var outbound in viewer.Peer.Tracks)
             {
-                if (outbound.Kind == kind) viewer.Peer.SendFrame(outbound, packetized, batch);
+                if (outbound.Kind == "audio") viewer.Peer.SendFrame(outbound, packetized, batch);
             }
         }
         batch.Flush();
-        FramesFannedOut++;
     }
 
-    private void Remember(PacketizedFrame frame)
+    // The GOP since the last keyframe, as received (for a new ladder's decoder) and packetized (for a new viewer).
+    private void Remember(EncodedFrame raw, PacketizedFrame? packetized)
     {
         lock (_gate)
         {
-            if (frame.IsKeyframe)
+            if (raw.IsKeyframe)
             {
                 _gop.Clear();
+                _rawGop.Clear();
                 _gopBytes = 0;
                 _gopValid = true;
             }
             if (!_gopValid) return;
-            _gopBytes += frame.Buffer.Length;
+            _gopBytes += raw.Data.Length + (packetized?.Buffer.Length ?? 0);
             if (_gopBytes > MaxGopBytes)
             {
                 _gop.Clear();
+                _rawGop.Clear();
                 _gopBytes = 0;
                 _gopValid = false;
                 return;
             }
-            _gop.Add(frame);
+            _rawGop.Add(raw);
+            if (packetized is not null) _gop.Add(packetized);
         }
     }
 
-    private sealed class Viewer(PeerConnection peer)
+    private sealed class Viewer(PeerConnection peer, bool adaptive, RungSelector selector)
     {
         public PeerConnection Peer { get; } = peer;
+        public bool Adaptive { get; } = adaptive;
+        public RungSelector Selector { get; } = selector;
         public volatile bool Live;
         public volatile bool KeyframeWanted;
+        /// <summary>The rung this viewer receives, and the one it moves to at that rung's next keyframe (-1: none).</summary>
+        public volatile int Rung;
+        public volatile int Pending = -1;
+        /// <summary>Just moved onto a re-encoded rung: frames wait for that rung's keyframe.</summary>
+        public bool AwaitKeyframe;
+        public long LastProbeTicks;
     }
 }

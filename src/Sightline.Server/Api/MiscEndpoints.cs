@@ -37,6 +37,9 @@ public static class MiscEndpoints
             w.WriteNumber("mediaPacketsSent", cameras.Mux.PacketsSent);
             w.WriteNumber("mediaBytesSent", cameras.Mux.BytesSent);
             w.WriteNumber("cameraSources", cameras.Pool.Count);
+            w.WriteStartArray("cameras");
+            foreach (var source in cameras.Pool.Sources()) Cameras.CameraMetrics.Write(w, source);
+            w.WriteEndArray();
             w.WriteEndObject();
         }));
         // Recording arrives with its own work; until then every route answers as OpenVidu with recording off.

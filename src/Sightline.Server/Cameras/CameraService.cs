@@ -30,14 +30,14 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
     private readonly ConcurrentDictionary<string, IpCameraProperties> _cameraStreams = new(StringComparer.Ordinal);
     private readonly Timer _consent;
 
-    private sealed record Subscription(PeerConnection Peer, string Uri);
+    private sealed record Subscription(PeerConnection Peer, string Uri, bool Adaptive);
 
     public CameraService(WebRtcOptions options, ILoggerFactory loggers)
     {
         _options = options;
         _loggers = loggers;
         _logger = loggers.CreateLogger<CameraService>();
-        _pool = new CameraSourcePool(loggers, options.CameraLinger);
+        _pool = new CameraSourcePool(loggers, options.CameraLinger, options.Ladder);
         _mux = new UdpMux(new System.Net.IPEndPoint(System.Net.IPAddress.Any, options.Port), loggers.CreateLogger<UdpMux>());
         _mux.Start();
         _certificate = DtlsCertificate.Create();
@@ -85,9 +85,9 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
             _pool.ViewerLeft(cam.RtspUri);
             throw;
         }
-        _pool.Find(cam.RtspUri)?.AddViewer(peer);
+        _pool.Find(cam.RtspUri)?.AddViewer(peer, cam.AdaptativeBitrate);
         if (_subscriptions.TryRemove((subscriberConnectionId, streamId), out var old)) Close(old);
-        _subscriptions[(subscriberConnectionId, streamId)] = new Subscription(peer, cam.RtspUri);
+        _subscriptions[(subscriberConnectionId, streamId)] = new Subscription(peer, cam.RtspUri, cam.AdaptativeBitrate);
         return answer;
     }
 
@@ -117,7 +117,7 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
         var peer = new PeerConnection(_mux, _certificate, _loggers.CreateLogger<PeerConnection>());
         var offer = peer.CreateOffer(tracks, _options.AnnouncedAddresses, streamId);
         if (_subscriptions.TryRemove((subscriberConnectionId, streamId), out var old)) Close(old);
-        _subscriptions[(subscriberConnectionId, streamId)] = new Subscription(peer, cam.RtspUri);
+        _subscriptions[(subscriberConnectionId, streamId)] = new Subscription(peer, cam.RtspUri, cam.AdaptativeBitrate);
         return offer;
     }
 
@@ -126,7 +126,7 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
     {
         if (!_subscriptions.TryGetValue((subscriberConnectionId, streamId), out var s)) throw new InvalidOperationException("no prepared subscription");
         s.Peer.SetRemoteAnswer(sdpAnswer);
-        _pool.Find(s.Uri)?.AddViewer(s.Peer);
+        _pool.Find(s.Uri)?.AddViewer(s.Peer, s.Adaptive);
     }
 
     // A new viewer of a camera stream: the camera is started if it waits for viewers, and its codecs are awaited

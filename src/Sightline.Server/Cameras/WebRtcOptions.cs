@@ -7,6 +7,9 @@ namespace Sightline.Server.Cameras;
 /// <summary>Where browsers reach the media port: <c>SIGHTLINE_WEBRTC_PORT</c> (UDP, default 40000) and the addresses announced.</summary>
 public sealed record WebRtcOptions(int Port, IReadOnlyList<IPAddress> AnnouncedAddresses, TimeSpan CameraLinger)
 {
+    /// <summary>Bounds of re-encoded rungs: OPENVIDU_STREAMS_VIDEO_MIN/MAX_SEND_BANDWIDTH (kb/s; a max of 0 = unbounded).</summary>
+    public Sightline.Media.Transcoding.LadderOptions Ladder { get; init; } = new();
+
     public static WebRtcOptions Read(IConfiguration config)
     {
         var port = int.TryParse(config["SIGHTLINE_WEBRTC_PORT"], out var p) && p is >= 0 and <= 65535 ? p : 40000;

@@ -47,7 +47,13 @@ public static class SightlineHost
             new SessionsOptions { TokenUrlBase = options.TokenUrlBase, DefaultIceServers = options.IceServers },
             sp.GetRequiredService<SessionEventBus>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IdGenerator>()));
         s.AddSingleton<CameraHostResolver>();
-        s.AddSingleton(Cameras.WebRtcOptions.Read(builder.Configuration));
+        s.AddSingleton(Cameras.WebRtcOptions.Read(builder.Configuration) with
+        {
+            Ladder = new Sightline.Media.Transcoding.LadderOptions(
+                MinBitrate: options.VideoMinSendBandwidth * 1000,
+                MaxBitrate: options.VideoMaxSendBandwidth * 1000,
+                TopBitrate: options.VideoMaxSendBandwidth > 0 ? options.VideoMaxSendBandwidth * 1000 : 2_000_000),
+        });
         s.AddSingleton<Cameras.CameraService>();
         s.AddSingleton<Signaling.SignalingHub>();
         s.AddSingleton<SessionEventLog>();

@@ -1,0 +1,165 @@
+using Sightline.WebRtc;
+
+namespace Sightline.Media.Adaptation;
+
+/// <summary>
+/// Chooses one viewer's rung of a camera's quality ladder from that viewer's own bandwidth estimates (transport-wide
+/// feedback or REMB, with loss). Rung 0 is the best picture; higher indexes are cheaper.
+/// </summary>
+/// <remarks>
+/// <para>Going down is quick: a window with heavy loss shows the link's capacity (what still arrived), and the viewer
+/// moves to the best rung that fits in it with headroom.</para>
+/// <para>Going up is earned: a delivery rate without loss says nothing about the room above it, so after a hold time
+/// the viewer's link is probed with padding (retransmissions of packets it already has) in steps of at most 1.5× what
+/// it carries; only when a probe at the upper rung's rate arrives cleanly does the viewer move up. A failed probe or a
+/// fall soon after a move up doubles the hold time (up to a minute): a viewer on a link that cannot carry the upper
+/// rung does not flap, and a probe costs it a little padding, never a frozen picture.</para>
+/// </remarks>
+public sealed class RungSelector(TimeProvider time)
+{
+    /// <summary>Loss over a feedback window at which the link is taken as congested.</summary>
+    public const double CongestedLoss = 0.10;
+    /// <summary>Loss under which a window counts as clean (probing may go on).</summary>
+    public const double CleanLoss = 0.03;
+    /// <summary>A rung fits a link when its bitrate is at most this share of the link's capacity.</summary>
+    public const double Headroom = 0.85;
+    public static readonly TimeSpan BaseHold = TimeSpan.FromSeconds(4);
+    public static readonly TimeSpan MaxHold = TimeSpan.FromSeconds(60);
+    /// <summary>A fall this soon after a move up means the move was wrong: the next try waits longer.</summary>
+    public static readonly TimeSpan ProvenAfter = TimeSpan.FromSeconds(15);
+
+    private TimeSpan _hold = BaseHold;
+    private long _holdUntil;
+    private long _lastUpTicks = long.MinValue;
+    private int _probeWindows;
+
+    /// <summary>The rung this viewer should be on.</summary>
+    public int Rung { get; private set; }
+    /// <summary>Extra bits per second of padding to send while probing (0 when not probing).</summary>
+    public long ProbeBitsPerSecond { get; private set; }
+    /// <summary>The rate the probe aims the whole link at.</summary>
+    public long ProbeTarget { get; private set; }
+    /// <summary>Capacity last measured under congestion (0 until the link has been seen congested).</summary>
+    public long Capacity { get; private set; }
+    public int Switches { get; private set; }
+    public int ProbesFailed { get; private set; }
+
+    /// <summary>False when the viewer's link cannot be probed (no RTX negotiated): moving up is then tried directly.</summary>
+    public bool CanProbe { get; init; } = true;
+
+    /// <summary>Starts a viewer on a rung (0 for the camera's own stream).</summary>
+    public void Reset(int rung)
+    {
+        Rung = rung;
+        ProbeBitsPerSecond = 0;
+        _holdUntil = time.GetTimestamp() + (long)(BaseHold.TotalSeconds * time.TimestampFrequency);
+    }
+
+    /// <summary>
+    /// Takes one estimate. <paramref name="rungBitrates"/> holds each rung's bitrate now (index 0 best); a rung whose
+    /// bitrate is unknown is 0 and always fits. Returns the rung the viewer should be on.
+    /// </summary>
+    public int OnEstimate(BandwidthEstimate estimate, ReadOnlySpan<long> rungBitrates)
+    {
+        var now = time.GetTimestamp();
+        var last = rungBitrates.Length - 1;
+        if (Rung > last) Rung = last;
+        if (estimate.LossFraction >= CongestedLoss)
+        {
+            if (ProbeBitsPerSecond > 0)
+            {
+                // The probe itself overfilled the link: stop it, stay, and wait longer before the next one.
+                EndProbe(failed: true, now);
+                if (estimate.LossFraction < 2 * CongestedLoss) return Rung;
+            }
+            Capacity = estimate.BitsPerSecond;
+            var fitting = last;
+            for (var k = 0; k <= last; k++)
+            {
+                if (rungBitrates[k] <= Capacity * Headroom)
+                {
+                    fitting = k;
+                    break;
+                }
+            }
+            if (fitting > Rung)
+            {
+                if (_lastUpTicks != long.MinValue && Elapsed(_lastUpTicks, now) < ProvenAfter) Longer();
+                Rung = fitting;
+                Switches++;
+            }
+            _holdUntil = now + Ticks(_hold);
+            return Rung;
+        }
+        if (estimate.LossFraction > CleanLoss)
+        {
+            if (ProbeBitsPerSecond > 0) EndProbe(failed: true, now);
+            return Rung;
+        }
+        // A clean window.
+        if (_lastUpTicks != long.MinValue && Elapsed(_lastUpTicks, now) >= ProvenAfter) _hold = BaseHold;
+        if (Rung == 0) return Rung;
+        var upper = rungBitrates[Rung - 1];
+        var needed = (long)(upper / Headroom);
+        if (ProbeBitsPerSecond > 0)
+        {
+            // The first window after the probe began may hold time before it: judge on the second.
+            if (++_probeWindows < 2) return Rung;
+            if (estimate.BitsPerSecond < ProbeTarget * 0.9)
+            {
+                EndProbe(failed: true, now);
+                return Rung;
+            }
+            Capacity = Math.Max(Capacity, estimate.BitsPerSecond);
+            if (estimate.BitsPerSecond >= needed * 0.9)
+            {
+                EndProbe(failed: false, now);
+                MoveUp(now);
+                return Rung;
+            }
+            StartProbe(estimate.BitsPerSecond, needed);
+            return Rung;
+        }
+        if (now < _holdUntil) return Rung;
+        if (estimate.BitsPerSecond >= needed || !CanProbe)
+        {
+            MoveUp(now);
+            return Rung;
+        }
+        StartProbe(estimate.BitsPerSecond, needed);
+        return Rung;
+    }
+
+    // Aims the link at up to 1.5x what it carries (padding included); the padding tops up the viewer's own media.
+    private void StartProbe(long carrying, long needed)
+    {
+        var media = Math.Max(0, carrying - ProbeBitsPerSecond);
+        ProbeTarget = Math.Min(needed, Math.Max(carrying * 3 / 2, carrying + 100_000));
+        ProbeBitsPerSecond = Math.Max(0, ProbeTarget - media);
+        _probeWindows = 0;
+    }
+
+    private void EndProbe(bool failed, long now)
+    {
+        ProbeBitsPerSecond = 0;
+        ProbeTarget = 0;
+        if (!failed) return;
+        ProbesFailed++;
+        Longer();
+        _holdUntil = now + Ticks(_hold);
+    }
+
+    private void MoveUp(long now)
+    {
+        Rung--;
+        Switches++;
+        _lastUpTicks = now;
+        _holdUntil = now + Ticks(_hold);
+    }
+
+    private void Longer() => _hold = TimeSpan.FromTicks(Math.Min(MaxHold.Ticks, _hold.Ticks * 2));
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * time.TimestampFrequency);
+
+    private TimeSpan Elapsed(long from, long to) => TimeSpan.FromSeconds((double)(to - from) / time.TimestampFrequency);
+}
