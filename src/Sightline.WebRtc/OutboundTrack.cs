@@ -16,6 +16,9 @@ public sealed class OutboundTrack
         public int Index;
         public ushort Sequence;
         public uint Timestamp;
+        /// <summary>When it was last retransmitted (timestamp ticks) and how often: a packet is resent a few times at most.</summary>
+        public long LastResend;
+        public byte Resends;
     }
 
     internal OutboundTrack(string kind, string mid, string codec, int payloadType, int clockRate, uint ssrc, int? rtxPayloadType, uint? rtxSsrc, IReadOnlyDictionary<string, int> extensions)
@@ -68,6 +71,8 @@ public sealed class OutboundTrack
     public long BytesSent { get; internal set; }
     public long FramesSent { get; internal set; }
     public long Retransmissions { get; internal set; }
+    /// <summary>NACKed packets not resent because the retransmission budget was spent.</summary>
+    public long RetransmissionsDropped { get; internal set; }
     /// <summary>Bytes sent as probe padding (<see cref="PeerConnection.SendPadding"/>).</summary>
     public long PaddingBytes { get; internal set; }
     public long NacksReceived { get; internal set; }
@@ -86,4 +91,7 @@ public sealed class OutboundTrack
         entry = _history[sequence % HistorySize];
         return entry.Frame is not null && entry.Sequence == sequence;
     }
+
+    /// <summary>The history slot of <paramref name="sequence"/> (check <see cref="HistoryEntry.Sequence"/> and its frame).</summary>
+    internal ref HistoryEntry Slot(ushort sequence) => ref _history[sequence % HistorySize];
 }

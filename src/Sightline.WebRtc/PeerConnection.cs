@@ -55,7 +55,7 @@ public sealed class PeerConnection : IDisposable
     private ushort _transportSequence;
     private readonly (long Ticks, int Size)[] _sentTransport = new (long, int)[4096];
     private readonly List<TransportFeedback.PacketStatus> _feedback = [];
-    private long _rateBytes, _rateStartUs = long.MinValue, _rateEndUs;
+    private long _rateBytes, _rateStartUs = long.MinValue, _rateEndUs, _rateStartSent, _rateEndSent;
     private int _rateReported, _rateLost;
     private readonly long _epochTicks;
 
@@ -515,7 +515,8 @@ public sealed class PeerConnection : IDisposable
                     {
                         var exp = packet[17] >> 2;
                         var mantissa = (packet[17] & 3) << 16 | packet[18] << 8 | packet[19];
-                        BandwidthEstimated?.Invoke(this, new BandwidthEstimate((long)mantissa << exp, "remb", _tracks.Count > 0 ? _tracks.Max(t => t.LossFraction) : 0));
+                        _lastEstimateBps = (long)mantissa << exp;
+                        BandwidthEstimated?.Invoke(this, new BandwidthEstimate(_lastEstimateBps, "remb", _tracks.Count > 0 ? _tracks.Max(t => t.LossFraction) : 0));
                     }
                     break;
                 case RtcpPacketType.TransportFeedback when format == 1:
@@ -564,16 +565,30 @@ public sealed class PeerConnection : IDisposable
                 _rateLost++;
                 continue;
             }
-            if (_rateStartUs == long.MinValue || arrival < _rateStartUs) _rateStartUs = arrival;
-            _rateEndUs = Math.Max(_rateEndUs, arrival);
-            _rateBytes += _sentTransport[status.Sequence % _sentTransport.Length].Size;
+            var sent = _sentTransport[status.Sequence % _sentTransport.Length];
+            if (_rateStartUs == long.MinValue || arrival < _rateStartUs)
+            {
+                _rateStartUs = arrival;
+                _rateStartSent = sent.Ticks;
+            }
+            if (arrival >= _rateEndUs)
+            {
+                _rateEndUs = arrival;
+                _rateEndSent = sent.Ticks;
+            }
+            _rateBytes += sent.Size;
         }
         var span = _rateEndUs - _rateStartUs;
         if (_rateStartUs == long.MinValue || span < 500_000) return;
-        var estimate = new BandwidthEstimate(_rateBytes * 8 * 1_000_000 / span, "transport-cc", (double)_rateLost / _rateReported);
+        // One-way delay of the last packet minus that of the first (the clocks' offset cancels): the queue's growth.
+        var sendSpanMs = (_rateEndSent - _rateStartSent) * 1000.0 / _time.TimestampFrequency;
+        var growthMs = span / 1000.0 - sendSpanMs;
+        var estimate = new BandwidthEstimate(_rateBytes * 8 * 1_000_000 / span, "transport-cc", (double)_rateLost / _rateReported, growthMs);
         _rateBytes = 0;
         _rateReported = _rateLost = 0;
         _rateStartUs = _rateEndUs;
+        _rateStartSent = _rateEndSent;
+        _lastEstimateBps = estimate.BitsPerSecond;
         BandwidthEstimated?.Invoke(this, estimate);
     }
 
@@ -600,12 +615,48 @@ public sealed class PeerConnection : IDisposable
         }
     }
 
+    // A NACKed packet is resent at most MaxResends times, not twice within a round trip (a browser repeats its NACKs
+    // while the first answer is still on the way), and within the retransmission budget: on a congested link
+    // answering every NACK would add to what the link already drops.
     private void Resend(OutboundTrack track, ushort seq)
     {
-        if (!track.TryRecall(seq, out var entry)) return;
-        SendPacket(track, entry.Frame!, entry.Index, entry.Sequence, entry.Timestamp, retransmission: true);
+        ref var entry = ref track.Slot(seq);
+        if (entry.Frame is null || entry.Sequence != seq || entry.Resends >= MaxResends) return;
+        var now = _time.GetTimestamp();
+        var spacing = Math.Max(MinResendSpacingMs, track.RoundTripMs ?? 0) * _time.TimestampFrequency / 1000;
+        if (entry.LastResend != 0 && now - entry.LastResend < spacing) return;
+        var size = entry.Frame.Payloads[entry.Index].Length + 40;
+        if (!TakeRetransmissionBudget(size, now))
+        {
+            track.RetransmissionsDropped++;
+            return;
+        }
+        entry.LastResend = now;
+        entry.Resends++;
+        SendPacket(track, entry.Frame, entry.Index, entry.Sequence, entry.Timestamp, retransmission: true);
         track.Retransmissions++;
     }
+
+    private const int MaxResends = 3;
+    private const double MinResendSpacingMs = 40;
+
+    // A token bucket for retransmissions: a third of the last bandwidth estimate (at least 100 kb/s), up to 250 ms of it.
+    private bool TakeRetransmissionBudget(int bytes, long now)
+    {
+        var rate = Math.Max(100_000, _lastEstimateBps / 3) / 8.0; // bytes per second
+        if (_lastEstimateBps == 0) rate = 2_000_000 / 8.0; // no estimate yet: a generous budget
+        // The first NACK finds a full bucket.
+        var elapsed = _rtxBudgetTicks == 0 ? 1.0 : (double)(now - _rtxBudgetTicks) / _time.TimestampFrequency;
+        _rtxBudgetTicks = now;
+        _rtxBudget = Math.Min(rate / 4, _rtxBudget + elapsed * rate);
+        if (_rtxBudget < bytes) return false;
+        _rtxBudget -= bytes;
+        return true;
+    }
+
+    private long _rtxBudgetTicks;
+    private double _rtxBudget;
+    private long _lastEstimateBps;
 
     private OutboundTrack? Find(uint ssrc)
     {

@@ -48,6 +48,7 @@ public sealed class RungSelectorTests
         var s = new RungSelector(clock);
         s.OnEstimate(Lossy(400_000, 0.8), Ladder);
         var probes = 0;
+        long delivered = 320_000;
         var probeStarts = new List<double>();
         for (var t = 0; t < 240; t++) // two minutes of 500 ms windows
         {
@@ -55,7 +56,10 @@ public sealed class RungSelectorTests
             var probing = s.ProbeBitsPerSecond > 0;
             // What the link delivers: the rung plus any probe, cut at 400 kb/s, lossy above it.
             var offered = 320_000 + s.ProbeBitsPerSecond;
+            // A probe never aims the link at more than 1.25x (or +50 kb/s) of what it last carried.
+            Assert.True(s.ProbeTarget <= Math.Max(delivered * 5 / 4, delivered + 50_000), $"probe {s.ProbeTarget} after {delivered}");
             var estimate = offered > 400_000 ? Lossy(400_000, 1 - 400_000.0 / offered) : Clean(offered);
+            delivered = estimate.BitsPerSecond;
             s.OnEstimate(estimate, Ladder);
             if (!probing && s.ProbeBitsPerSecond > 0)
             {
@@ -63,8 +67,6 @@ public sealed class RungSelectorTests
                 probeStarts.Add(t * 0.5);
             }
             Assert.Equal(2, s.Rung);
-            // A probe never asks for more than 1.5x what the link carries.
-            Assert.True(s.ProbeBitsPerSecond <= 320_000 / 2 + 1, $"probe {s.ProbeBitsPerSecond}");
         }
         Assert.Equal(1, s.Switches);
         // Hold times double after each failed probe: 4, 8, 16, 32, 60 s ... a handful in two minutes, not dozens.
@@ -86,8 +88,8 @@ public sealed class RungSelectorTests
         for (var t = 0; t < 120 && s.Rung != 0; t++)
         {
             clock.Advance(TimeSpan.FromMilliseconds(500));
-            // Each probe step asks at most 1.5x (or +100 kb/s) of what the link was last seen to carry.
-            Assert.True(s.ProbeTarget <= Math.Max(delivered * 3 / 2, delivered + 100_000), $"probe {s.ProbeTarget} after {delivered}");
+            // Each probe step asks at most 1.25x (or +50 kb/s) of what the link was last seen to carry.
+            Assert.True(s.ProbeTarget <= Math.Max(delivered * 5 / 4, delivered + 50_000), $"probe {s.ProbeTarget} after {delivered}");
             var offered = Ladder[s.Rung] + s.ProbeBitsPerSecond;
             s.OnEstimate(Clean(offered), Ladder);
             delivered = offered;
@@ -96,6 +98,23 @@ public sealed class RungSelectorTests
         Assert.True(sawRung1);
         Assert.Equal(0, s.Rung);
         Assert.Equal(0, s.ProbesFailed);
+    }
+
+    [Fact]
+    public void ProbeThatMakesTheQueueGrow_StopsAtOnce()
+    {
+        var clock = new ManualClock();
+        var s = new RungSelector(clock);
+        s.OnEstimate(Lossy(400_000, 0.8), Ladder);
+        clock.Advance(TimeSpan.FromSeconds(4.5));
+        s.OnEstimate(Clean(320_000), Ladder);
+        Assert.True(s.ProbeBitsPerSecond > 0);
+        // No loss yet, but the queue grew 40 ms over the window: the link is full.
+        clock.Advance(TimeSpan.FromMilliseconds(500));
+        s.OnEstimate(new BandwidthEstimate(400_000, "transport-cc", 0, QueueGrowthMs: 40), Ladder);
+        Assert.Equal(0, s.ProbeBitsPerSecond);
+        Assert.Equal(1, s.ProbesFailed);
+        Assert.Equal(2, s.Rung);
     }
 
     [Fact]

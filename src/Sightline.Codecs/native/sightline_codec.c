@@ -112,7 +112,7 @@ sl_encoder *sl_encoder_open(const char *name, int width, int height, int fps, in
     c->pix_fmt = AV_PIX_FMT_YUV420P;
     c->bit_rate = bitrate;
     c->rc_max_rate = bitrate;
-    c->rc_buffer_size = bitrate / 2;
+    c->rc_buffer_size = bitrate / 4; /* a quarter second: a keyframe is not a burst a thin link drops */
     c->gop_size = fps * 10;
     c->max_b_frames = 0;
     c->thread_count = 1;
@@ -148,7 +148,7 @@ int sl_encoder_set_bitrate(sl_encoder *e, int bitrate)
 {
     e->ctx->bit_rate = bitrate;
     e->ctx->rc_max_rate = bitrate;
-    e->ctx->rc_buffer_size = bitrate / 2;
+    e->ctx->rc_buffer_size = bitrate / 4; /* a quarter second: a keyframe is not a burst a thin link drops */
     return 0;
 }
 

@@ -10,8 +10,8 @@ namespace Sightline.Media.Adaptation;
 /// <para>Going down is quick: a window with heavy loss shows the link's capacity (what still arrived), and the viewer
 /// moves to the best rung that fits in it with headroom.</para>
 /// <para>Going up is earned: a delivery rate without loss says nothing about the room above it, so after a hold time
-/// the viewer's link is probed with padding (retransmissions of packets it already has) in steps of at most 1.5× what
-/// it carries; only when a probe at the upper rung's rate arrives cleanly does the viewer move up. A failed probe or a
+/// the viewer's link is probed with padding (retransmissions of packets it already has) in steps of at most 1.25× what
+/// it carries, stopped as soon as the link's queue grows; only when a probe at the upper rung's rate arrives cleanly does the viewer move up. A failed probe or a
 /// fall soon after a move up doubles the hold time (up to a minute): a viewer on a link that cannot carry the upper
 /// rung does not flap, and a probe costs it a little padding, never a frozen picture.</para>
 /// </remarks>
@@ -23,6 +23,8 @@ public sealed class RungSelector(TimeProvider time)
     public const double CleanLoss = 0.03;
     /// <summary>A rung fits a link when its bitrate is at most this share of the link's capacity.</summary>
     public const double Headroom = 0.85;
+    /// <summary>A probe stops as soon as the link's queue grows this much over one feedback window.</summary>
+    public const double ProbeQueueGrowthMs = 20;
     public static readonly TimeSpan BaseHold = TimeSpan.FromSeconds(4);
     public static readonly TimeSpan MaxHold = TimeSpan.FromSeconds(60);
     /// <summary>A fall this soon after a move up means the move was wrong: the next try waits longer.</summary>
@@ -91,8 +93,9 @@ public sealed class RungSelector(TimeProvider time)
             _holdUntil = now + Ticks(_hold);
             return Rung;
         }
-        if (estimate.LossFraction > CleanLoss)
+        if (estimate.LossFraction > CleanLoss || ProbeBitsPerSecond > 0 && estimate.QueueGrowthMs > ProbeQueueGrowthMs)
         {
+            // Loss, or a probe that makes the link's queue grow (it is over capacity, loss would follow): stop probing.
             if (ProbeBitsPerSecond > 0) EndProbe(failed: true, now);
             return Rung;
         }
@@ -130,11 +133,11 @@ public sealed class RungSelector(TimeProvider time)
         return Rung;
     }
 
-    // Aims the link at up to 1.5x what it carries (padding included); the padding tops up the viewer's own media.
+    // Aims the link at up to 1.25x what it carries (padding included); the padding tops up the viewer's own media.
     private void StartProbe(long carrying, long needed)
     {
         var media = Math.Max(0, carrying - ProbeBitsPerSecond);
-        ProbeTarget = Math.Min(needed, Math.Max(carrying * 3 / 2, carrying + 100_000));
+        ProbeTarget = Math.Min(needed, Math.Max(carrying * 5 / 4, carrying + 50_000));
         ProbeBitsPerSecond = Math.Max(0, ProbeTarget - media);
         _probeWindows = 0;
     }

@@ -295,16 +295,21 @@ public sealed class CameraSource : IAsyncDisposable
             }
         }
         _ladder.CameraBitrate = _cameraRate.BitsPerSecond;
+        Span<long> caps = stackalloc long[QualityLadder.RungCount];
         foreach (var viewer in viewers)
         {
             if (viewer.KeyframeWanted && (viewer.Rung > 0 || !passthrough))
             {
                 viewer.KeyframeWanted = false;
-                _ladder.RequestKeyframe(viewer.Rung);
+                _ladder.RequestKeyframeForViewer(viewer.Rung);
             }
+            // A viewer on a rung its link cannot carry (the lowest one) holds that rung's encoder down to what it can.
+            var capacity = viewer.Adaptive ? viewer.Selector.Capacity * 4 / 5 : 0;
+            if (capacity > 0 && capacity < _ladder.BitrateOf(viewer.Rung) && (caps[viewer.Rung] == 0 || capacity < caps[viewer.Rung])) caps[viewer.Rung] = capacity;
             if (viewer.AwaitKeyframe) _ladder.RequestKeyframe(viewer.Rung);
             if (viewer.Pending > 0) _ladder.RequestKeyframe(viewer.Pending);
         }
+        for (var i = 0; i < caps.Length; i++) _ladder.SetCap(i, caps[i]);
         if (!TryDecode(frame, wanted)) return;
         foreach (var viewer in viewers)
         {

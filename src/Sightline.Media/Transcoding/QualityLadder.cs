@@ -83,8 +83,27 @@ public sealed class QualityLadder : IDisposable
         return Math.Max(rate, options.MinBitrate);
     }
 
-    /// <summary>The next output of rung <paramref name="index"/> is a keyframe (a viewer moves onto it, or asked with PLI/FIR).</summary>
+    /// <summary>The next output of rung <paramref name="index"/> is a keyframe (a viewer moves onto it).</summary>
     public void RequestKeyframe(int index) => _rungs[index].KeyframeWanted = true;
+
+    /// <summary>
+    /// A viewer asked for a keyframe (PLI/FIR) on rung <paramref name="index"/>: granted unless that rung made one in the
+    /// last <see cref="MinPliInterval"/> (on a congested link a keyframe per PLI would feed the congestion).
+    /// </summary>
+    public void RequestKeyframeForViewer(int index)
+    {
+        var rung = _rungs[index];
+        if (rung.LastKeyframeTicks != 0 && Stopwatch.GetElapsedTime(rung.LastKeyframeTicks) < MinPliInterval) return;
+        rung.KeyframeWanted = true;
+    }
+
+    public static readonly TimeSpan MinPliInterval = TimeSpan.FromMilliseconds(1000);
+
+    /// <summary>
+    /// Holds rung <paramref name="index"/>'s encoder at or under <paramref name="bitsPerSecond"/> (0: no cap), never under
+    /// the minimum: the viewers on the lowest rung may have less room than its nominal rate.
+    /// </summary>
+    public void SetCap(int index, long bitsPerSecond) => _rungs[index].Cap = bitsPerSecond;
 
     /// <summary>True once the decoder has had a keyframe: wanted rungs produce pictures from the next frame on.</summary>
     public bool Synced => _synced;
@@ -137,7 +156,8 @@ public sealed class QualityLadder : IDisposable
     {
         var width = Math.Max(16, (Width >> rung.Index) & ~1);
         var height = Math.Max(16, (Height >> rung.Index) & ~1);
-        var bitrate = (int)BitrateOf(rung.Index);
+        var nominal = BitrateOf(rung.Index);
+        var bitrate = (int)(rung.Cap > 0 ? Math.Max(Math.Min(nominal, rung.Cap), _options.MinBitrate) : nominal);
         if (rung.Encoder is null || rung.Encoder.Width != width || rung.Encoder.Height != height)
         {
             rung.Close();
@@ -164,7 +184,12 @@ public sealed class QualityLadder : IDisposable
                 output = OutputCodec == MediaCodec.VP8
                     ? Vp8Packetizer.Packetize(packet, (uint)outPts, key)
                     : H264Packetizer.Packetize(ToLengthPrefixed(packet), (uint)outPts, key);
-                if (key) rung.LastKeyframePts = outPts;
+                if (key)
+                {
+                    rung.LastKeyframePts = outPts;
+                    rung.LastKeyframeTicks = Stopwatch.GetTimestamp();
+                    rung.Keyframes++;
+                }
                 rung.FramesOut++;
                 rung.BytesOut += packet.Length;
                 rung.Rate.Add(packet.Length, System.Diagnostics.Stopwatch.GetTimestamp());
@@ -247,6 +272,9 @@ public sealed class QualityLadder : IDisposable
         internal bool KeyframeWanted;
         internal long LastWanted;
         internal long LastKeyframePts = long.MinValue / 2;
+        internal long LastKeyframeTicks;
+        internal long Cap;
+        public long Keyframes { get; internal set; }
         internal long LastBitrateChange;
         internal long EncodeTicks;
         internal Adaptation.RateMeter Rate;

@@ -39,6 +39,7 @@ public static class CameraMetrics
                 w.WriteNumber("targetBitrate", rung.TargetBitrate);
                 w.WriteNumber("bitrate", rung.Bitrate);
                 w.WriteNumber("framesOut", rung.FramesOut);
+                w.WriteNumber("keyframes", rung.Keyframes);
                 if (rung.FramesEncoded > 0) w.WriteNumber("encodeMsPerFrame", Math.Round(rung.EncodeMilliseconds / rung.FramesEncoded, 3));
             }
             else if (passthrough) w.WriteNumber("bitrate", source.CameraBitrate);

@@ -10,7 +10,7 @@ const CHROMIUM_FLAGS = [
   '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
 ];
 
-async function startPageServer() {
+async function startPageServer(host = '127.0.0.1') {
   const bundle = require.resolve('openvidu-browser/static/js/openvidu-browser-2.32.2.js');
   const pages = path.join(__dirname, '..', 'pages');
   const server = http.createServer((req, res) => {
@@ -24,12 +24,14 @@ async function startPageServer() {
     res.writeHead(200, { 'Content-Type': 'text/html' });
     fs.createReadStream(file).pipe(res);
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
+  await new Promise((r) => server.listen(0, host, r));
+  const port = server.address().port;
+  return { url: `http://127.0.0.1:${port}`, port, close: () => new Promise((r) => server.close(r)) };
 }
 
-async function launchBrowser() {
-  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+/** Launches headless Chromium; `executablePath` may be a wrapper (e.g. one that runs it in a network namespace). */
+async function launchBrowser(executablePath = process.env.CHROMIUM || '/usr/bin/chromium') {
+  return chromium.launch({ executablePath, args: CHROMIUM_FLAGS });
 }
 
 module.exports = { startPageServer, launchBrowser };
