@@ -4,6 +4,7 @@
  * versions. Decoders (any libavcodec decoder by name), encoders (libx264, libvpx, libopus, … by name) with live bitrate
  * and keyframe on demand, and a scaler to I420. Errors are negative AVERROR codes; sl_error_text() explains them.
  */
+#include <libavutil/log.h>
 #include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
@@ -39,10 +40,14 @@ typedef struct {
 
 int sl_version(void) { return (int)avcodec_version(); }
 
+/* FFmpeg logs to stderr at INFO by default (x264 prints its statistics when closed): errors only. */
+static void quiet(void) { av_log_set_level(AV_LOG_ERROR); }
+
 void sl_error_text(int code, char *buffer, int size) { av_strerror(code, buffer, (size_t)size); }
 
 sl_decoder *sl_decoder_open(const char *name)
 {
+    quiet();
     const AVCodec *codec = avcodec_find_decoder_by_name(name);
     if (!codec) return NULL;
     sl_decoder *d = calloc(1, sizeof *d);
@@ -100,6 +105,7 @@ void sl_decoder_close(sl_decoder *d)
 /* Real-time settings: no B-frames, no lookahead, constant frame rate, bitrate in bits per second. */
 sl_encoder *sl_encoder_open(const char *name, int width, int height, int fps, int bitrate)
 {
+    quiet();
     const AVCodec *codec = avcodec_find_encoder_by_name(name);
     if (!codec) return NULL;
     sl_encoder *e = calloc(1, sizeof *e);
@@ -258,6 +264,7 @@ typedef struct {
 /* config: the decoder's extradata (AudioSpecificConfig for AAC); output Opus at 48 kHz with the given channels (1–2). */
 sl_audio *sl_audio_open(const char *decoder_name, const uint8_t *config, int config_size, int out_channels, int bitrate)
 {
+    quiet();
     const AVCodec *dc = avcodec_find_decoder_by_name(decoder_name);
     const AVCodec *ec = avcodec_find_encoder_by_name("libopus");
     if (!dc || !ec) return NULL;

@@ -84,6 +84,7 @@ async function startSightline(env = {}) {
     secret,
     port,
     log,
+    pid: child.pid,
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null) return resolve(child.exitCode);
       child.once('exit', (code) => resolve(code));
