@@ -31,6 +31,25 @@ public sealed class Session
     public SessionProperties Properties { get; }
     public bool IsClosed { get; private set; }
 
+    /// <summary>True while a recording of this session runs: the session then outlives its last participant (the
+    /// recording's automatic stop closes it).</summary>
+    public bool IsRecording
+    {
+        get { lock (_gate) return _recording; }
+    }
+
+    private bool _recording;
+
+    /// <summary>Marks the session as recording or not and raises the recording's status change, in the session's event order.</summary>
+    public void ReportRecording(bool recording, RecordingStatusChanged change)
+    {
+        lock (_gate)
+        {
+            _recording = recording;
+            if (!IsClosed || change.Recording.Status is RecordingStatus.stopped or RecordingStatus.ready or RecordingStatus.failed) Raise(change);
+        }
+    }
+
     /// <summary>True once a participant has joined; such a session closes when its last participant leaves.</summary>
     public bool EverActive
     {
@@ -47,7 +66,7 @@ public sealed class Session
             {
                 (c.IsActive ? active : pending).Add(c);
             }
-            return new SessionSnapshot(SessionId, UniqueSessionId, CreatedAt, false, Properties, active, pending);
+            return new SessionSnapshot(SessionId, UniqueSessionId, CreatedAt, _recording, Properties, active, pending);
         }
     }
 
@@ -261,7 +280,7 @@ public sealed class Session
                 return SessionError.None;
             }
             Evict(c, reason);
-            if (!HasParticipants() && reason != EndReason.sessionClosedByServer)
+            if (!HasParticipants() && reason != EndReason.sessionClosedByServer && !_recording)
             {
                 CloseLocked(EndReason.lastParticipantLeft);
                 closeSession = true;

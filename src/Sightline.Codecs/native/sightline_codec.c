@@ -115,14 +115,15 @@ sl_encoder *sl_encoder_open(const char *name, int width, int height, int fps, in
     c->height = height;
     c->time_base = (AVRational){1, 90000};
     c->framerate = (AVRational){fps, 1};
-    c->pix_fmt = AV_PIX_FMT_YUV420P;
+    /* MJPEG (thumbnails) takes the same planes flagged full range. */
+    c->pix_fmt = strcmp(name, "mjpeg") == 0 ? AV_PIX_FMT_YUVJ420P : AV_PIX_FMT_YUV420P;
     c->bit_rate = bitrate;
     c->rc_max_rate = bitrate;
     c->rc_buffer_size = bitrate / 4; /* a quarter second: a keyframe is not a burst a thin link drops */
     c->gop_size = fps * 10;
     c->max_b_frames = 0;
     c->thread_count = 1;
-    c->flags |= AV_CODEC_FLAG_LOW_DELAY;
+    if (strcmp(name, "mjpeg") != 0) c->flags |= AV_CODEC_FLAG_LOW_DELAY; /* MJPEG refuses the flag (every frame stands alone anyway) */
     e->is_x264 = strcmp(name, "libx264") == 0;
     if (e->is_x264) {
         av_opt_set(c->priv_data, "preset", "veryfast", 0);

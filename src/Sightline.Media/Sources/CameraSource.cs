@@ -195,7 +195,9 @@ public sealed class CameraSource : IAsyncDisposable
         // transcoders are never freed while a frame is using them.
         lock (_transcodeGate)
         {
-            if (!_disposed) OnFrameLocked(track, frame);
+            if (_disposed) return;
+            OnFrameLocked(track, frame);
+            foreach (var recorder in _recorders) recorder.OnFrame(track, frame, wallClock);
         }
     }
 
@@ -469,6 +471,33 @@ public sealed class CameraSource : IAsyncDisposable
             if (packetized is not null) _gop.Add(packetized);
         }
     }
+
+    /// <summary>
+    /// Adds a recorder: it gets every frame of every track as the camera sends it (never re-encoded), starting with the
+    /// cached GOP so its file begins at once with a keyframe. Called on the camera's thread; a sink must not block.
+    /// </summary>
+    public void AddRecorder(IFrameSink sink)
+    {
+        lock (_transcodeGate)
+        {
+            EncodedFrame[] gop;
+            lock (_gate)
+            {
+                gop = _gopValid ? [.. _rawGop] : [];
+                _recorders = [.. _recorders, sink];
+            }
+            var video = _camera.Tracks.FirstOrDefault(t => t.IsVideo);
+            if (video is null) return;
+            foreach (var frame in gop) sink.OnFrame(video, frame, null);
+        }
+    }
+
+    public void RemoveRecorder(IFrameSink sink)
+    {
+        lock (_gate) _recorders = Array.FindAll(_recorders, r => !ReferenceEquals(r, sink));
+    }
+
+    private volatile IFrameSink[] _recorders = [];
 
     private sealed class Viewer(PeerConnection peer, bool adaptive, RungSelector selector)
     {

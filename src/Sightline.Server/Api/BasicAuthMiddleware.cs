@@ -9,17 +9,20 @@ public sealed class BasicAuthMiddleware
 {
     private readonly RequestDelegate _next;
     private readonly byte[] _expected;
+    private readonly bool _publicRecordings;
 
     public BasicAuthMiddleware(RequestDelegate next, SightlineOptions options)
     {
         _next = next;
+        _publicRecordings = options.RecordingPublicAccess;
         _expected = Encoding.UTF8.GetBytes("OPENVIDUAPP:" + options.Secret);
     }
 
     public Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
-        var needsAuth = path.StartsWithSegments("/openvidu/api")
+        // Recorded files (/openvidu/recordings/**) need it too, unless OPENVIDU_RECORDING_PUBLIC_ACCESS is on.
+        var needsAuth = (path.StartsWithSegments("/openvidu/api") || path.StartsWithSegments("/openvidu/recordings") && !_publicRecordings)
             && !HttpMethods.IsOptions(context.Request.Method)
             && !path.Equals("/openvidu/api/config/openvidu-publicurl", StringComparison.Ordinal);
         if (!needsAuth || IsAuthorized(context.Request.Headers.Authorization.ToString()))

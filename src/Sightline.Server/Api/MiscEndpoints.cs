@@ -42,9 +42,6 @@ public static class MiscEndpoints
             w.WriteEndArray();
             w.WriteEndObject();
         }));
-        // Recording arrives with its own work; until then every route answers as OpenVidu with recording off.
-        api.MapMethods("/recordings/{**rest}", [HttpMethods.Get, HttpMethods.Post, HttpMethods.Delete], () => ApiError.Empty(StatusCodes.Status501NotImplemented));
-        api.MapMethods("/recordings", [HttpMethods.Get], () => ApiError.Empty(StatusCodes.Status501NotImplemented));
     }
 
     private static async Task<IResult> CreateTokenAsync(HttpRequest request, SessionRegistry registry, TimeProvider time)

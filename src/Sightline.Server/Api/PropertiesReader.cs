@@ -106,8 +106,11 @@ public static partial class PropertiesReader
         return p;
     }
 
-    /// <summary>A <c>RecordingProperties</c> object (session defaults, and later recording start).</summary>
-    public static RecordingProperties? ReadRecording(JsonElement e, out string? error)
+    /// <summary>The error of a recording with neither audio nor video (422 when starting one).</summary>
+    public const string NoMediaError = "Cannot start a recording with both \"hasAudio\" and \"hasVideo\" set to false";
+
+    /// <summary>A <c>RecordingProperties</c> object (session defaults, and recording start over <paramref name="baseline"/>).</summary>
+    public static RecordingProperties? ReadRecording(JsonElement e, out string? error, RecordingProperties? baseline = null)
     {
         error = null;
         if (e.ValueKind != JsonValueKind.Object)
@@ -115,7 +118,7 @@ public static partial class PropertiesReader
             error = ApiError.JavaCastMessage(e, JavaMap);
             return null;
         }
-        var r = new RecordingProperties();
+        var r = baseline ?? new RecordingProperties();
         try
         {
             if (RequestBody.Member(e, "name") is { } n) r = r with { Name = String(n) };
@@ -167,7 +170,7 @@ public static partial class PropertiesReader
         }
         if (r.HasAudio == false && r.HasVideo == false)
         {
-            error = "Cannot start a recording with both \"hasAudio\" and \"hasVideo\" set to false";
+            error = NoMediaError;
             return null;
         }
         return r;

@@ -56,6 +56,13 @@ public static class SightlineHost
         });
         s.AddSingleton<Cameras.CameraService>();
         s.AddSingleton<Signaling.SignalingHub>();
+        if (options.Recording)
+        {
+            s.AddSingleton(sp => new Sightline.Recording.RecordingManager(
+                new Sightline.Recording.RecordingOptions(options.RecordingPath, options.PublicUrlText, TimeSpan.FromSeconds(options.RecordingAutostopTimeoutSeconds)),
+                sp.GetRequiredService<SessionRegistry>(), sp.GetRequiredService<Cameras.CameraService>().Pool,
+                sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+        }
         s.AddSingleton<SessionEventLog>();
         // Registration order is shutdown order reversed: sessions close first, then the webhook queue drains.
         s.AddSingleton<WebhookDispatcher>();
@@ -74,9 +81,9 @@ public static class SightlineHost
         bus.Subscribe(app.Services.GetRequiredService<CdrWriter>());
         bus.Subscribe(app.Services.GetRequiredService<Cameras.CameraService>());
         bus.Subscribe(app.Services.GetRequiredService<Signaling.SignalingHub>());
+        if (options.Recording) bus.Subscribe(app.Services.GetRequiredService<Sightline.Recording.RecordingManager>());
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sightline.Server");
-        if (options.Recording) ServerLog.FeatureNotAvailable(logger, "OPENVIDU_RECORDING", "recording");
         app.Lifetime.ApplicationStarted.Register(() =>
             ServerLog.Listening(logger, SightlineOptions.Version, $"{(options.UsesTls ? "https" : "http")}://{options.ServerAddress}:{options.ServerPort}", options.PublicUrlText));
 
@@ -100,6 +107,7 @@ public static class SightlineHost
         SessionEndpoints.Map(api);
         ConnectionEndpoints.Map(api);
         MiscEndpoints.Map(api);
+        RecordingEndpoints.Map(api, app, options.Recording);
         Signaling.SignalingEndpoint.Map(app);
         Demo.DemoEndpoints.Map(app, builder.Configuration);
         app.MapGet("/openvidu/accept-certificate", () => Results.Text("Sightline certificate accepted"));

@@ -11,7 +11,7 @@ namespace Sightline.Server.Signaling;
 /// participantUnpublished, participantLeft, participantEvicted, sendMessage), sent to the sockets of that session's
 /// participants. Runs under the session's lock, so only enqueues.
 /// </summary>
-public sealed class SignalingHub : ISessionEventSink
+public sealed class SignalingHub(Configuration.SightlineOptions options, Sightline.Sessions.SessionRegistry sessions) : ISessionEventSink
 {
     private readonly ConcurrentDictionary<string, SignalingConnection> _sockets = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _members = new(StringComparer.Ordinal);
@@ -84,6 +84,9 @@ public sealed class SignalingHub : ISessionEventSink
             case SessionDestroyed d:
                 _members.TryRemove(d.SessionId, out _);
                 break;
+            case RecordingStatusChanged r when r.Recording.Status is RecordingStatus.started or RecordingStatus.stopped:
+                NotifyRecording(r);
+                break;
         }
     }
 
@@ -121,6 +124,29 @@ public sealed class SignalingHub : ISessionEventSink
         foreach (var id in members.Keys)
         {
             if (id != except && _sockets.TryGetValue(id, out var socket)) socket.Notify(method, parameters.DeepClone());
+        }
+    }
+
+    // recordingStarted / recordingStopped go to the participants whose role OPENVIDU_RECORDING_NOTIFICATION names.
+    private void NotifyRecording(RecordingStatusChanged r)
+    {
+        if (!_members.TryGetValue(r.SessionId, out var members)) return;
+        var session = sessions.Find(r.SessionId);
+        var method = r.Recording.Status == RecordingStatus.started ? "recordingStarted" : "recordingStopped";
+        foreach (var id in members.Keys)
+        {
+            var role = session?.FindConnection(id)?.Properties.Role;
+            var told = options.RecordingNotification switch
+            {
+                "all" => true,
+                "moderator" => role == OpenViduRole.MODERATOR,
+                "publisher_moderator" => role is OpenViduRole.PUBLISHER or OpenViduRole.MODERATOR,
+                _ => false,
+            };
+            if (!told || !_sockets.TryGetValue(id, out var socket)) continue;
+            var p = new JsonObject { ["id"] = r.Recording.Id, ["name"] = r.Recording.Name };
+            if (r.Reason is { } reason) p["reason"] = reason.ToString();
+            socket.Notify(method, p);
         }
     }
 

@@ -17,6 +17,7 @@ public static class WebhookPayload
         WebRtcConnectionCreated => "webrtcConnectionCreated",
         WebRtcConnectionDestroyed => "webrtcConnectionDestroyed",
         SignalSent => "signalSent",
+        RecordingStatusChanged => "recordingStatusChanged",
         _ => null,
     };
 
@@ -58,6 +59,9 @@ public static class WebhookPayload
                 WriteEnd(w, e.Timestamp, d.StartTime, d.Reason);
                 WriteMedia(w, d.Stream, d.SubscriberConnectionId);
                 break;
+            case RecordingStatusChanged r:
+                WriteRecording(w, r);
+                break;
             case SignalSent s:
                 w.WriteString("from", s.From);
                 w.WriteStartArray("to");
@@ -84,6 +88,32 @@ public static class WebhookPayload
         }
         buffer.WriteByte((byte)'\n');
         return buffer.ToArray();
+    }
+
+    // §8.3: startTime (the recording's createdAt), duration (seconds, a double), reason from "stopped" on, then the
+    // recording's fields and status; "error" (why it failed) is a Sightline extension.
+    private static void WriteRecording(Utf8JsonWriter w, RecordingStatusChanged r)
+    {
+        var rec = r.Recording;
+        var p = rec.Properties;
+        w.WriteNumber("startTime", rec.CreatedAt);
+        w.WriteNumber("duration", rec.Duration);
+        if (r.Reason is { } reason) w.WriteString("reason", reason.ToString());
+        w.WriteString("id", rec.Id);
+        w.WriteString("name", rec.Name);
+        w.WriteString("outputMode", p.OutputMode.ToString());
+        if (p.IsComposedWithVideo)
+        {
+            w.WriteString("resolution", p.Resolution);
+            w.WriteNumber("frameRate", p.FrameRate);
+            w.WriteString("recordingLayout", p.RecordingLayout.ToString());
+            if (p.RecordingLayout == RecordingLayout.CUSTOM) w.WriteString("customLayout", p.CustomLayout);
+        }
+        w.WriteBoolean("hasAudio", p.HasAudio);
+        w.WriteBoolean("hasVideo", p.HasVideo);
+        w.WriteNumber("size", rec.Size);
+        w.WriteString("status", rec.Status.ToString());
+        if (r.Error is not null) w.WriteString("error", r.Error);
     }
 
     private static void WriteEnd(Utf8JsonWriter w, long timestamp, long startTime, EndReason reason)

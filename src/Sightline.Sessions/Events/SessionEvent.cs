@@ -38,3 +38,10 @@ public sealed record WebRtcConnectionDestroyed(string SessionId, string UniqueSe
 /// <summary>A signal was sent; <see cref="From"/> is null when the server (REST) sent it.</summary>
 public sealed record SignalSent(string SessionId, string UniqueSessionId, long Timestamp, string? From, IReadOnlyList<string> To, string? Type, string? Data)
     : SessionEvent(SessionId, UniqueSessionId, Timestamp);
+
+/// <summary>
+/// A recording of the session changed status (<c>started</c>, <c>stopped</c>, <c>ready</c>, <c>failed</c>). <see cref="Reason"/>
+/// is set from <c>stopped</c> on; <see cref="Error"/> says why a recording failed (a Sightline extension).
+/// </summary>
+public sealed record RecordingStatusChanged(string SessionId, string UniqueSessionId, long Timestamp, RecordingInfo Recording, EndReason? Reason, string? Error = null)
+    : SessionEvent(SessionId, UniqueSessionId, Timestamp);

@@ -1,0 +1,403 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Sightline.Codecs;
+using Sightline.Media.Sources;
+using Sightline.Recording.Containers;
+using Sightline.Rtp.Packetization;
+using Sightline.Rtsp.Client;
+using Sightline.Sessions.Model;
+
+namespace Sightline.Recording.Composed;
+
+/// <summary>
+/// A <c>COMPOSED</c> recording: every recorded stream's video decoded, scaled into OpenVidu's <c>BEST_FIT</c> grid on
+/// a canvas of the requested resolution, and encoded once (libx264) into one fragmented MP4 at the requested frame
+/// rate. The canvas is paced by the wall clock, not by the cameras: a camera that stalls keeps its last picture and
+/// the file keeps its pace. Streams joining or leaving re-layout the grid. A thumbnail (<c>&lt;id&gt;.jpg</c>) is taken
+/// from the middle of the video.
+/// </summary>
+internal sealed class ComposedJob : IRecordingJob
+{
+    private const int Bitrate = 2_500_000;
+    private readonly RecordingInfo _recording;
+    private readonly string _folder;
+    private readonly CameraSourcePool _cameras;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly int _width, _height, _fps;
+    private readonly Lock _gate = new();
+    private readonly List<Tile> _tiles = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private readonly List<(double Seconds, byte[] Jpeg)> _snapshots = [];
+    private double _snapshotEvery = 1;
+    private string? _error;
+    private long _frames;
+    private long _size;
+
+    public ComposedJob(RecordingInfo recording, string folder, CameraSourcePool cameras, ILogger logger, TimeProvider time)
+    {
+        _recording = recording;
+        _folder = folder;
+        _cameras = cameras;
+        _logger = logger;
+        _time = time;
+        var parts = recording.Properties.Resolution.Split('x');
+        _width = int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture) & ~1;
+        _height = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) & ~1;
+        _fps = recording.Properties.FrameRate;
+        _loop = Task.Run(RunAsync);
+    }
+
+    public event Action<string>? Failed;
+
+    private string VideoPath => Path.Combine(_folder, _recording.Id + ".mp4");
+
+    public void AddStream(PublishedStream stream, Connection publisher)
+    {
+        if (!publisher.Properties.Record || stream.IpCamera is not { } cam || !_recording.Properties.HasVideo) return;
+        var source = _cameras.Find(cam.RtspUri);
+        if (source is null) return;
+        lock (_gate)
+        {
+            if (_tiles.Any(t => t.StreamId == stream.StreamId)) return;
+            var tile = new Tile(stream.StreamId, cam.RtspUri, source, _logger);
+            _tiles.Add(tile);
+            Relayout();
+            _cameras.ViewerJoined(cam.RtspUri);
+            source.AddRecorder(tile);
+        }
+        _logger.LogInformation("Recording {Id}: camera stream {Stream} joins the composed grid", _recording.Id, stream.StreamId);
+    }
+
+    public async Task RemoveStreamAsync(string streamId)
+    {
+        Tile? tile;
+        lock (_gate)
+        {
+            tile = _tiles.FirstOrDefault(t => t.StreamId == streamId);
+            if (tile is null) return;
+            _tiles.Remove(tile);
+            Relayout();
+        }
+        await EndAsync(tile);
+    }
+
+    private async Task EndAsync(Tile tile)
+    {
+        tile.Source.RemoveRecorder(tile);
+        _cameras.ViewerLeft(tile.Uri);
+        await tile.DisposeAsync();
+    }
+
+    // BEST_FIT: n streams in ceil(sqrt(n)) columns and as many rows as needed, each picture fitted (aspect kept) and
+    // centred in its cell.
+    private void Relayout()
+    {
+        var n = _tiles.Count;
+        if (n == 0) return;
+        var cols = (int)Math.Ceiling(Math.Sqrt(n));
+        var rows = (int)Math.Ceiling((double)n / cols);
+        var cellW = _width / cols & ~1;
+        var cellH = _height / rows & ~1;
+        for (var i = 0; i < n; i++) _tiles[i].Cell = ((i % cols) * cellW, (i / cols) * cellH, cellW, cellH);
+    }
+
+    private async Task RunAsync()
+    {
+        var y = new byte[_width * _height];
+        var u = new byte[_width * _height / 4];
+        var v = new byte[_width * _height / 4];
+        VideoEncoder? encoder = null;
+        VideoEncoder? jpeg = null;
+        FileStream? file = null;
+        Mp4Writer? mp4 = null;
+        var started = Stopwatch.GetTimestamp();
+        var period = 1.0 / _fps;
+        try
+        {
+            encoder = new VideoEncoder("libx264", _width, _height, _fps, Bitrate);
+            jpeg = new VideoEncoder("mjpeg", _width, _height, _fps, 8_000_000);
+            while (!_stop.IsCancellationRequested)
+            {
+                var due = started + (long)(_frames * period * Stopwatch.Frequency);
+                var wait = due - Stopwatch.GetTimestamp();
+                if (wait > 0)
+                {
+                    try
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), _stop.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                }
+                Compose(y, u, v);
+                var pts = _frames * 90000 / _fps;
+                var keyframe = _frames % (_fps * 2) == 0;
+                EncodeInto(encoder, y, u, v, pts, keyframe, (packet, key, outPts) =>
+                {
+                    var sample = ToLengthPrefixed(packet);
+                    if (mp4 is null)
+                    {
+                        if (!key) return;
+                        Directory.CreateDirectory(_folder);
+                        file = new FileStream(VideoPath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+                        mp4 = new Mp4Writer(file, [new Mp4Track(MediaCodec.H264, 90000, _width, _height, ParameterSets(sample))]);
+                    }
+                    mp4.Write(0, sample, outPts, key);
+                });
+                Snapshot(jpeg, y, u, v, _frames * period);
+                _frames++;
+            }
+            mp4?.Finish();
+            _size = file?.Length ?? 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CodecException)
+        {
+            _error = e.Message;
+            _logger.LogError("Recording {Id}: the composed file cannot be written: {Reason}", _recording.Id, e.Message);
+            Failed?.Invoke(e.Message);
+        }
+        finally
+        {
+            mp4?.Dispose();
+            if (file is not null) await file.DisposeAsync();
+            encoder?.Dispose();
+            jpeg?.Dispose();
+        }
+    }
+
+    private void Compose(byte[] y, byte[] u, byte[] v)
+    {
+        // Black (video range) background, then every tile's latest picture in its cell.
+        Array.Fill(y, (byte)16);
+        Array.Fill(u, (byte)128);
+        Array.Fill(v, (byte)128);
+        Tile[] tiles;
+        lock (_gate) tiles = [.. _tiles];
+        foreach (var t in tiles) t.DrawInto(y, u, v, _width);
+    }
+
+    private static unsafe void EncodeInto(VideoEncoder encoder, byte[] y, byte[] u, byte[] v, long pts, bool keyframe, PacketHandler onPacket)
+    {
+        fixed (byte* py = y, pu = u, pv = v)
+        {
+            var picture = new Picture { Width = encoder.Width, Height = encoder.Height, Format = 0, Y = py, U = pu, V = pv, StrideY = encoder.Width, StrideU = encoder.Width / 2, StrideV = encoder.Width / 2, Pts = pts };
+            encoder.Encode(in picture, pts, keyframe, onPacket);
+        }
+    }
+
+    // A JPEG of the canvas now and then, thinned as the recording grows (never more than 16 kept), for the thumbnail.
+    private void Snapshot(VideoEncoder jpeg, byte[] y, byte[] u, byte[] v, double seconds)
+    {
+        if (_snapshots.Count > 0 && seconds - _snapshots[^1].Seconds < _snapshotEvery) return;
+        byte[]? image = null;
+        EncodeInto(jpeg, y, u, v, _frames, true, (packet, _, _) => image = packet.ToArray());
+        if (image is null) return;
+        _snapshots.Add((seconds, image));
+        if (_snapshots.Count <= 16) return;
+        for (var i = _snapshots.Count - 1; i >= 0; i -= 2) _snapshots.RemoveAt(i);
+        _snapshotEvery *= 2;
+    }
+
+    public async Task<JobResult> FinishAsync()
+    {
+        List<Tile> tiles;
+        lock (_gate)
+        {
+            tiles = [.. _tiles];
+            _tiles.Clear();
+        }
+        _stop.Cancel();
+        await _loop;
+        foreach (var t in tiles) await EndAsync(t);
+        var duration = (double)_frames / _fps;
+        if (_error is not null) return new JobResult(_size, duration, null, _error);
+        if (_size == 0) return new JobResult(0, 0, null, "no video was composed (the recording was stopped before its first frame)");
+        if (_snapshots.Count > 0)
+        {
+            var middle = _snapshots.MinBy(s => Math.Abs(s.Seconds - duration / 2));
+            try
+            {
+                await File.WriteAllBytesAsync(Path.Combine(_folder, _recording.Id + ".jpg"), middle.Jpeg);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return new JobResult(_size, duration, null, e.Message);
+            }
+        }
+        return new JobResult(_size, duration, _recording.Id + ".mp4", null);
+    }
+
+    private static byte[] ToLengthPrefixed(ReadOnlySpan<byte> annexB)
+    {
+        using var ms = new MemoryStream(annexB.Length + 16);
+        Span<byte> prefix = stackalloc byte[4];
+        foreach (var nal in Sightline.Rtp.Codecs.NalUnits.SplitAnnexB(annexB))
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(prefix, (uint)nal.Length);
+            ms.Write(prefix);
+            ms.Write(nal);
+        }
+        return ms.ToArray();
+    }
+
+    private static List<byte[]> ParameterSets(byte[] accessUnit)
+    {
+        var sets = new List<byte[]>();
+        for (var o = 0; o + 4 <= accessUnit.Length;)
+        {
+            var n = (int)BinaryPrimitives.ReadUInt32BigEndian(accessUnit.AsSpan(o));
+            if ((accessUnit[o + 4] & 0x1f) is 7 or 8) sets.Add(accessUnit.AsSpan(o + 4, n).ToArray());
+            o += 4 + n;
+        }
+        return sets;
+    }
+
+    /// <summary>
+    /// One stream of the grid: its frames are decoded on their own task and scaled to fit its cell; the compositor
+    /// copies the latest picture.
+    /// </summary>
+    private sealed class Tile : IFrameSink, IAsyncDisposable
+    {
+        private readonly Channel<(MediaCodec Codec, byte[] Data, bool Key)> _frames =
+            Channel.CreateBounded<(MediaCodec, byte[], bool)>(new BoundedChannelOptions(120) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+        private readonly Lock _gate = new();
+        private readonly ILogger _logger;
+        private readonly Task _loop;
+        private byte[] _y = [], _u = [], _v = [];
+        private int _w, _h;
+
+        public Tile(string streamId, string uri, CameraSource source, ILogger logger)
+        {
+            StreamId = streamId;
+            Uri = uri;
+            Source = source;
+            _logger = logger;
+            _loop = Task.Run(DecodeAsync);
+        }
+
+        public string StreamId { get; }
+        public string Uri { get; }
+        public CameraSource Source { get; }
+        /// <summary>The tile's cell on the canvas (x, y, width, height).</summary>
+        public (int X, int Y, int W, int H) Cell { get; set; }
+
+        public void OnFrame(RtspTrack track, EncodedFrame frame, DateTimeOffset? wallClock)
+        {
+            if (track.IsVideo) _frames.Writer.TryWrite((frame.Codec, frame.Data, frame.IsKeyframe));
+        }
+
+        private async Task DecodeAsync()
+        {
+            VideoDecoder? decoder = null;
+            Scaler? scaler = null;
+            var scalerSize = (0, 0);
+            var synced = false;
+            try
+            {
+                await foreach (var (codec, data, key) in _frames.Reader.ReadAllAsync())
+                {
+                    if (!synced && !key) continue;
+                    synced = true;
+                    decoder ??= new VideoDecoder(codec switch { MediaCodec.H264 => "h264", MediaCodec.H265 => "hevc", MediaCodec.VP8 => "vp8", _ => "mjpeg" });
+                    try
+                    {
+                        decoder.Decode(codec is MediaCodec.H264 or MediaCodec.H265 ? ToAnnexB(data) : data, 0, (in Picture p) =>
+                        {
+                            var cell = Cell;
+                            if (cell.W == 0 || p.Width == 0) return;
+                            // Fit the picture in the cell, keeping its shape.
+                            var scale = Math.Min((double)cell.W / p.Width, (double)cell.H / p.Height);
+                            var w = Math.Max(2, (int)(p.Width * scale) & ~1);
+                            var h = Math.Max(2, (int)(p.Height * scale) & ~1);
+                            if (scaler is null || scalerSize != (w, h))
+                            {
+                                scaler?.Dispose();
+                                scaler = new Scaler(w, h);
+                                scalerSize = (w, h);
+                            }
+                            scaler.Scale(in p, (in Picture s) => Keep(in s));
+                        });
+                    }
+                    catch (CodecException e)
+                    {
+                        _logger.LogDebug("Composed recording: a frame of {Stream} was not decoded: {Reason}", StreamId, e.Message);
+                    }
+                }
+            }
+            catch (CodecException e)
+            {
+                _logger.LogError("Composed recording: {Stream} cannot be decoded: {Reason}", StreamId, e.Message);
+            }
+            finally
+            {
+                decoder?.Dispose();
+                scaler?.Dispose();
+            }
+        }
+
+        private unsafe void Keep(in Picture s)
+        {
+            lock (_gate)
+            {
+                if (_w != s.Width || _h != s.Height)
+                {
+                    _w = s.Width;
+                    _h = s.Height;
+                    _y = new byte[_w * _h];
+                    _u = new byte[_w * _h / 4];
+                    _v = new byte[_w * _h / 4];
+                }
+                for (var r = 0; r < _h; r++) new ReadOnlySpan<byte>(s.Y + r * s.StrideY, _w).CopyTo(_y.AsSpan(r * _w));
+                for (var r = 0; r < _h / 2; r++)
+                {
+                    new ReadOnlySpan<byte>(s.U + r * s.StrideU, _w / 2).CopyTo(_u.AsSpan(r * _w / 2));
+                    new ReadOnlySpan<byte>(s.V + r * s.StrideV, _w / 2).CopyTo(_v.AsSpan(r * _w / 2));
+                }
+            }
+        }
+
+        /// <summary>Copies the latest picture, centred in the cell, onto the canvas planes.</summary>
+        public void DrawInto(byte[] y, byte[] u, byte[] v, int stride)
+        {
+            var cell = Cell;
+            lock (_gate)
+            {
+                if (_w == 0 || _w > cell.W || _h > cell.H) return; // first picture not yet, or a re-layout in progress
+                var x0 = (cell.X + (cell.W - _w) / 2) & ~1;
+                var y0 = (cell.Y + (cell.H - _h) / 2) & ~1;
+                for (var r = 0; r < _h; r++) _y.AsSpan(r * _w, _w).CopyTo(y.AsSpan((y0 + r) * stride + x0));
+                for (var r = 0; r < _h / 2; r++)
+                {
+                    _u.AsSpan(r * _w / 2, _w / 2).CopyTo(u.AsSpan((y0 / 2 + r) * stride / 2 + x0 / 2));
+                    _v.AsSpan(r * _w / 2, _w / 2).CopyTo(v.AsSpan((y0 / 2 + r) * stride / 2 + x0 / 2));
+                }
+            }
+        }
+
+        private static byte[] ToAnnexB(byte[] prefixed)
+        {
+            using var ms = new MemoryStream(prefixed.Length + 16);
+            for (var o = 0; o + 4 <= prefixed.Length;)
+            {
+                var n = (int)BinaryPrimitives.ReadUInt32BigEndian(prefixed.AsSpan(o));
+                if (n <= 0 || o + 4 + n > prefixed.Length) break;
+                ms.Write([0, 0, 0, 1]);
+                ms.Write(prefixed, o + 4, n);
+                o += 4 + n;
+            }
+            return ms.ToArray();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _frames.Writer.TryComplete();
+            await _loop;
+        }
+    }
+}

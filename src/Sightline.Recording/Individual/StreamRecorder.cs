@@ -1,0 +1,224 @@
+using System.Buffers.Binary;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Sightline.Media.Sources;
+using Sightline.Recording.Containers;
+using Sightline.Rtp.Codecs.H264;
+using Sightline.Rtp.Codecs.H265;
+using Sightline.Rtp.Packetization;
+using Sightline.Rtp.Time;
+using Sightline.Rtsp.Client;
+
+namespace Sightline.Recording.Individual;
+
+/// <summary>
+/// One camera stream into one fragmented MP4 file, as the camera sends it (H.264/H.265 video, AAC/G.711/Opus audio,
+/// never re-encoded). Frames come from the camera's thread through a bounded queue; one task writes. The file starts at
+/// a video keyframe (the camera's cached GOP, so at once); a camera that drops and comes back leaves a gap in the
+/// timeline (its last picture holds) and the file goes on from the camera's next keyframe.
+/// </summary>
+public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
+{
+    private const int QueueFrames = 2000;
+
+    private readonly Channel<(RtspTrack Track, EncodedFrame Frame, DateTimeOffset? Wall)> _queue =
+        Channel.CreateBounded<(RtspTrack, EncodedFrame, DateTimeOffset?)>(new BoundedChannelOptions(QueueFrames) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly Func<IReadOnlyList<RtspTrack>> _tracks;
+    private readonly bool _wantAudio, _wantVideo;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Task _loop;
+    private FileStream? _file;
+    private Mp4Writer? _mp4;
+    private int _videoIndex = -1, _audioIndex = -1;
+    private DateTimeOffset? _startWall;
+    private Anchor _video, _audio;
+    private long _dropped;
+
+    // Where a track's RTP clock meets the file's timeline; replaced when the camera reconnects (new RTP clocks).
+    private struct Anchor
+    {
+        public RtspTrack? Track;
+        public TimestampUnwrapper Unwrapper;
+        public long FirstTs;
+        public long FirstTime;
+        public long LastTime;
+        public bool Set;
+    }
+
+    public StreamRecorder(string path, Func<IReadOnlyList<RtspTrack>> tracks, bool hasAudio, bool hasVideo, ILogger logger, TimeProvider time)
+    {
+        FilePath = path;
+        _tracks = tracks;
+        _wantAudio = hasAudio;
+        _wantVideo = hasVideo;
+        _logger = logger;
+        _time = time;
+        _loop = Task.Run(RunAsync);
+    }
+
+    public string FilePath { get; }
+    public long Size => _closedSize ?? _mp4?.BytesWritten ?? 0;
+    private long? _closedSize;
+    public bool HasVideo => _videoIndex >= 0;
+    public bool HasAudio => _audioIndex >= 0;
+    /// <summary>Wall-clock time of the file's first and last sample.</summary>
+    public DateTimeOffset? StartedAt => _startWall;
+    public DateTimeOffset? EndedAt { get; private set; }
+    public double DurationSeconds => _mp4?.DurationSeconds ?? 0;
+    /// <summary>Why writing stopped (disk full, folder gone…), null while all is well.</summary>
+    public string? Error { get; private set; }
+    public long FramesDropped => Interlocked.Read(ref _dropped);
+    /// <summary>Raised once when the file cannot be written any more.</summary>
+    public event Action<StreamRecorder>? Failed;
+
+    public void OnFrame(RtspTrack track, EncodedFrame frame, DateTimeOffset? wallClock)
+    {
+        if (!_queue.Writer.TryWrite((track, frame, wallClock))) Interlocked.Increment(ref _dropped);
+    }
+
+    private async Task RunAsync()
+    {
+        try
+        {
+            await foreach (var (track, frame, wall) in _queue.Reader.ReadAllAsync())
+            {
+                if (Error is not null) continue;
+                Write(track, frame, wall);
+            }
+            _mp4?.Finish();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            Fail(e.Message);
+        }
+        finally
+        {
+            _mp4?.Dispose();
+            if (_file is not null)
+            {
+                _closedSize = _file.Position;
+                await _file.DisposeAsync();
+            }
+        }
+    }
+
+    private void Fail(string message)
+    {
+        if (Error is not null) return;
+        Error = message;
+        _logger.LogError("Recording {File} stopped: {Reason}", Path.GetFileName(FilePath), message);
+        Failed?.Invoke(this);
+    }
+
+    private void Write(RtspTrack track, EncodedFrame frame, DateTimeOffset? wall)
+    {
+        var isVideo = track.IsVideo;
+        if (isVideo ? !_wantVideo : !_wantAudio) return;
+        if (_mp4 is null)
+        {
+            // The file starts at a video keyframe (or the first audio frame of a camera without video).
+            if (isVideo && !frame.IsKeyframe) return;
+            if (!isVideo && _wantVideo && _tracks().Any(t => t.IsVideo && Storable(t.Codec))) return;
+            if (!Open(track, frame)) return;
+        }
+        var index = isVideo ? _videoIndex : _audioIndex;
+        if (index < 0) return;
+        ref var anchor = ref isVideo ? ref _video : ref _audio;
+        var timescale = Timescale(track);
+        if (!anchor.Set || !ReferenceEquals(anchor.Track, track))
+        {
+            // First frame of this track, or the camera came back with new RTP clocks: place it by wall-clock time.
+            if (isVideo && !frame.IsKeyframe) return;
+            long at;
+            if (!anchor.Set && isVideo && _startWall is null) at = 0;
+            else if (wall is { } w && _startWall is { } start) at = (long)((w - start).TotalSeconds * timescale);
+            else return; // audio before the file's wall clock is known: wait for it
+            if (anchor.Set) at = Math.Max(at, anchor.LastTime + 1);
+            anchor = new Anchor { Track = track, FirstTs = 0, FirstTime = Math.Max(0, at), Set = true };
+            anchor.FirstTs = anchor.Unwrapper.Unwrap(frame.RtpTimestamp);
+        }
+        var time = anchor.FirstTime + (anchor.Unwrapper.Unwrap(frame.RtpTimestamp) - anchor.FirstTs) * timescale / Math.Max(1, track.ClockRate);
+        if (time < anchor.LastTime) time = anchor.LastTime; // reordering or a clock step back: keep time monotonic
+        anchor.LastTime = time;
+        if (isVideo && wall is { } live && _startWall is null)
+        {
+            // The file's wall clock: this live frame's time, minus how far into the file it is.
+            _startWall = live - TimeSpan.FromSeconds((double)time / timescale);
+        }
+        if (wall is { } seen) EndedAt = seen;
+        _mp4!.Write(index, frame.Data, time, frame.IsKeyframe || !isVideo);
+    }
+
+    private bool Open(RtspTrack first, EncodedFrame keyframe)
+    {
+        var tracks = new List<Mp4Track>();
+        var all = _tracks();
+        if (first.IsVideo)
+        {
+            if (!Storable(first.Codec))
+            {
+                Fail($"{first.Codec} video is not recorded without re-encoding in this version (H.264 and H.265 are)");
+                return false;
+            }
+            var sets = ParameterSets(first.Codec, keyframe.Data);
+            var (width, height) = PictureSize(first.Codec, sets, first);
+            _videoIndex = tracks.Count;
+            tracks.Add(new Mp4Track(first.Codec, 90000, width, height, sets));
+        }
+        if (_wantAudio && all.FirstOrDefault(t => !t.IsVideo && t.Codec is MediaCodec.AAC or MediaCodec.PCMU or MediaCodec.PCMA or MediaCodec.Opus) is { } audio)
+        {
+            _audioIndex = tracks.Count;
+            var p = audio.Parameters;
+            tracks.Add(new Mp4Track(audio.Codec, Timescale(audio), AudioConfig: p.Config, Channels: p.Channels ?? 1, SampleRate: p.SampleRate ?? audio.ClockRate));
+        }
+        if (tracks.Count == 0) return false;
+        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+        _file = new FileStream(FilePath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        _mp4 = new Mp4Writer(_file, tracks);
+        if (!first.IsVideo) _startWall = null;
+        return true;
+    }
+
+    private static bool Storable(MediaCodec codec) => codec is MediaCodec.H264 or MediaCodec.H265;
+
+    private static int Timescale(RtspTrack t) => t.Codec switch
+    {
+        MediaCodec.H264 or MediaCodec.H265 => 90000,
+        MediaCodec.Opus => 48000,
+        _ => t.Parameters.SampleRate ?? t.ClockRate,
+    };
+
+    private static List<byte[]> ParameterSets(MediaCodec codec, byte[] accessUnit)
+    {
+        var sets = new List<byte[]>();
+        for (var o = 0; o + 4 <= accessUnit.Length;)
+        {
+            var n = (int)BinaryPrimitives.ReadUInt32BigEndian(accessUnit.AsSpan(o));
+            if (n <= 0 || o + 4 + n > accessUnit.Length) break;
+            var nal = accessUnit.AsSpan(o + 4, n);
+            var isSet = codec == MediaCodec.H264 ? (nal[0] & 0x1f) is 7 or 8 : (nal[0] >> 1 & 0x3f) is 32 or 33 or 34;
+            if (isSet) sets.Add(nal.ToArray());
+            o += 4 + n;
+        }
+        return sets;
+    }
+
+    private static (int Width, int Height) PictureSize(MediaCodec codec, List<byte[]> sets, RtspTrack track)
+    {
+        foreach (var nal in sets)
+        {
+            if (codec == MediaCodec.H264 && (nal[0] & 0x1f) == 7 && H264Sps.Parse(nal) is { } s) return (s.Width, s.Height);
+            if (codec == MediaCodec.H265 && (nal[0] >> 1 & 0x3f) == 33 && H265Sps.Parse(nal) is { } h) return (h.Width, h.Height);
+        }
+        return (track.Parameters.Width ?? 0, track.Parameters.Height ?? 0);
+    }
+
+    /// <summary>Writes what is queued, the last fragment and the file's duration, and closes it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        EndedAt = _time.GetUtcNow();
+        _queue.Writer.TryComplete();
+        await _loop;
+    }
+}

@@ -1,0 +1,251 @@
+'use strict';
+// Recording through the real openvidu-node-client, with the project's GStreamer camera: INDIVIDUAL (the camera's own
+// H.264 in MP4, the ZIP and its synchronization JSON, webhooks), COMPOSED (a 1280x720 grid of two cameras), a server
+// killed with SIGKILL in the middle of a recording, and recording paths that are read-only or full.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const { OpenVidu } = require('openvidu-node-client');
+const { startSightline, startWebhookReceiver, startCamera, waitFor } = require('./lib/sightline.cjs');
+const { readZip } = require('./lib/zip.cjs');
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-rec-test-'));
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const auth = (secret) => ({ Authorization: 'Basic ' + Buffer.from(`OPENVIDUAPP:${secret}`).toString('base64') });
+const probe = (file, args) => execFileSync('ffprobe', ['-v', 'error', ...args, file]).toString().trim();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+test('INDIVIDUAL: a record:true camera into its own MP4, as the camera sends it, in the ZIP with the sync JSON', async () => {
+  const hooks = await startWebhookReceiver();
+  const camera = await startCamera(['--codec', 'h264-high', '--width', '640', '--height', '480', '--fps', '25', '--gop', '25', '--kbps', '800']);
+  const dir = path.join(tmp, 'individual');
+  const server = await startSightline({ OPENVIDU_RECORDING: 'true', OPENVIDU_RECORDING_PATH: dir, OPENVIDU_WEBHOOK: 'true', OPENVIDU_WEBHOOK_ENDPOINT: hooks.url, OPENVIDU_WEBHOOK_EVENTS: '["recordingStatusChanged"]' });
+  try {
+    const ov = new OpenVidu(server.url, server.secret);
+    const session = await ov.createSession();
+    // Errors first: no participant yet (406), unknown session (404).
+    await assert.rejects(ov.startRecording(session.sessionId, { outputMode: 'INDIVIDUAL' }), /406/);
+    await assert.rejects(ov.startRecording('ses_nope', { outputMode: 'INDIVIDUAL' }), /404/);
+    // An on-demand camera: nobody watches, the recording alone keeps it playing.
+    const cam = await session.createConnection({ type: 'IPCAM', rtspUri: camera.url, adaptativeBitrate: false, onlyPlayWithSubscribers: true, data: 'front door', record: true });
+    const streamId = cam.publishers[0].streamId;
+    await assert.rejects(ov.startRecording(session.sessionId, { outputMode: 'INDIVIDUAL', hasAudio: false, hasVideo: false }), /422/);
+    const started = Date.now();
+    const rec = await ov.startRecording(session.sessionId, { outputMode: 'INDIVIDUAL', name: 'door' });
+    assert.equal(rec.status, 'started');
+    assert.equal(rec.id, session.sessionId);
+    assert.equal(rec.properties.name, 'door');
+    assert.equal(rec.properties.outputMode, 'INDIVIDUAL');
+    await assert.rejects(ov.startRecording(session.sessionId, { outputMode: 'INDIVIDUAL' }), /409/);
+    await assert.rejects(ov.deleteRecording(rec.id), /409/);
+    await session.fetch();
+    assert.equal(session.recording, true);
+    await sleep(10000);
+    const stopped = await ov.stopRecording(rec.id);
+    const wall = (Date.now() - started) / 1000;
+    assert.equal(stopped.status, 'stopped');
+    await assert.rejects(ov.stopRecording('nope'), /404/);
+    const ready = await waitFor(async () => { const r = await ov.getRecording(rec.id); return r.status === 'ready' ? r : null; }, 15000, 'recording ready');
+    console.log(`INDIVIDUAL: ${ready.size} bytes, duration ${ready.duration} s for ${wall.toFixed(1)} s of wall time, url ${ready.url}`);
+    assert.ok(ready.url.endsWith(`/openvidu/recordings/${rec.id}/door.zip`));
+    assert.ok(Math.abs(ready.duration - wall) / wall < 0.1, `duration ${ready.duration} vs ${wall}`);
+    assert.equal((await ov.listRecordings()).filter((r) => r.id === rec.id).length, 1);
+
+    // The files: Basic auth needed; the ZIP holds the sync JSON and the camera's MP4.
+    const url = `${server.url}/openvidu/recordings/${rec.id}/door.zip`;
+    assert.equal((await fetch(url)).status, 401);
+    const zipResponse = await fetch(url, { headers: auth(server.secret) });
+    assert.equal(zipResponse.status, 200);
+    const entries = readZip(Buffer.from(await zipResponse.arrayBuffer()));
+    const sync = JSON.parse(entries.find((e) => e.name === 'door.json').data.toString());
+    const mp4 = entries.find((e) => e.name === `${streamId}.mp4`);
+    assert.ok(mp4, `entries: ${entries.map((e) => e.name)}`);
+    assert.equal(ready.size, mp4.data.length);
+    assert.equal(sync.id, rec.id);
+    assert.equal(sync.name, 'door');
+    assert.equal(sync.sessionId, session.sessionId);
+    assert.equal(sync.createdAt, rec.createdAt);
+    const f = sync.files[0];
+    assert.equal(f.connectionId, cam.connectionId);
+    assert.equal(f.streamId, streamId);
+    assert.equal(f.size, mp4.data.length);
+    assert.equal(f.serverData, 'front door');
+    assert.equal(f.hasVideo, true);
+    assert.equal(f.hasAudio, false);
+    assert.equal(f.typeOfVideo, 'IPCAM');
+    assert.ok(f.startTimeOffset >= 0 && f.endTimeOffset > f.startTimeOffset);
+    const file = path.join(tmp, 'door.mp4');
+    fs.writeFileSync(file, mp4.data);
+    // Not re-encoded: the camera's codec, profile and size; duration within 10 % of the wall time.
+    const info = probe(file, ['-select_streams', 'v:0', '-show_entries', 'stream=codec_name,profile,width,height', '-of', 'csv=p=0']);
+    assert.equal(info, 'h264,High,640,480');
+    const duration = Number(probe(file, ['-show_entries', 'format=duration', '-of', 'csv=p=0']));
+    console.log(`MP4: ${info}, ${duration} s`);
+    assert.ok(Math.abs(duration - wall) / wall < 0.1, `file duration ${duration} vs wall ${wall}`);
+    // A browser can seek: range requests.
+    const part = await fetch(url, { headers: { ...auth(server.secret), Range: 'bytes=100-199' } });
+    assert.equal(part.status, 206);
+    assert.equal((await part.arrayBuffer()).byteLength, 100);
+
+    // Webhooks: started, stopped, ready, in order, with OpenVidu's fields (event last).
+    await hooks.waitForEvent('recordingStatusChanged', (b) => b.status === 'ready');
+    const statuses = hooks.events.map((e) => e.body).filter((b) => b.event === 'recordingStatusChanged');
+    assert.deepEqual(statuses.map((b) => b.status), ['started', 'stopped', 'ready']);
+    for (const b of statuses) {
+      assert.equal(b.id, rec.id);
+      assert.equal(b.name, 'door');
+      assert.equal(b.outputMode, 'INDIVIDUAL');
+      assert.equal(b.sessionId, session.sessionId);
+      assert.equal(b.startTime, rec.createdAt);
+      assert.equal(typeof b.duration, 'number');
+      assert.equal(typeof b.size, 'number');
+      assert.equal(b.hasAudio, true);
+      assert.equal(b.hasVideo, true);
+      assert.equal(Object.keys(b).at(-1), 'event');
+    }
+    assert.equal(statuses[0].reason, undefined);
+    assert.equal(statuses[1].reason, 'recordingStoppedByServer');
+    assert.equal(statuses[2].reason, 'recordingStoppedByServer');
+    assert.equal(statuses[2].size, ready.size);
+
+    await ov.deleteRecording(rec.id);
+    await assert.rejects(ov.getRecording(rec.id), /404/);
+    assert.equal(fs.existsSync(path.join(dir, rec.id)), false);
+    await session.close();
+  } finally {
+    await server.stop();
+    await camera.stop();
+    await hooks.close();
+  }
+});
+
+test('COMPOSED: two cameras of different sizes in one 1280x720 25 fps grid, with a thumbnail', async () => {
+  const red = await startCamera(['--codec', 'h264', '--width', '640', '--height', '480', '--fps', '25', '--pattern', 'red']);
+  const blue = await startCamera(['--codec', 'h264', '--width', '320', '--height', '240', '--fps', '15', '--pattern', 'blue']);
+  const server = await startSightline({ OPENVIDU_RECORDING: 'true', OPENVIDU_RECORDING_PATH: path.join(tmp, 'composed') });
+  try {
+    const ov = new OpenVidu(server.url, server.secret);
+    const session = await ov.createSession();
+    await session.createConnection({ type: 'IPCAM', rtspUri: red.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
+    await session.createConnection({ type: 'IPCAM', rtspUri: blue.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
+    await sleep(2000);
+    const rec = await ov.startRecording(session.sessionId, { outputMode: 'COMPOSED' });
+    assert.equal(rec.properties.resolution, '1280x720');
+    assert.equal(rec.properties.frameRate, 25);
+    await sleep(8000);
+    await ov.stopRecording(rec.id);
+    const ready = await waitFor(async () => { const r = await ov.getRecording(rec.id); return r.status === 'ready' ? r : null; }, 20000, 'composed recording ready');
+    assert.ok(ready.url.endsWith(`/openvidu/recordings/${rec.id}/${rec.id}.mp4`));
+    const file = path.join(tmp, 'composed.mp4');
+    fs.writeFileSync(file, Buffer.from(await (await fetch(ready.url.replace(/^https?:\/\/[^/]+/, server.url), { headers: auth(server.secret) })).arrayBuffer()));
+    const info = probe(file, ['-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,r_frame_rate', '-of', 'csv=p=0']);
+    const duration = Number(probe(file, ['-show_entries', 'format=duration', '-of', 'csv=p=0']));
+    console.log(`COMPOSED: ${info}, ${duration} s (recording says ${ready.duration} s, ${ready.size} bytes)`);
+    assert.equal(info, 'h264,1280,720,25/1');
+    assert.ok(duration > 7 && duration < 10, `duration ${duration}`);
+    const frames = Number(probe(file, ['-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0']));
+    assert.ok(Math.abs(frames - duration * 25) <= 2, `${frames} frames in ${duration} s`);
+    // The middle frame shows both cameras: red in the left cell, blue in the right one (BEST_FIT, 2 columns).
+    const rgb = execFileSync('ffmpeg', ['-v', 'error', '-ss', String(duration / 2), '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 16 << 20 });
+    const px = (x, y) => { const o = (y * 1280 + x) * 3; return [rgb[o], rgb[o + 1], rgb[o + 2]]; };
+    const [lr, lg, lb] = px(320, 360);
+    const [rr, rg, rb] = px(960, 360);
+    console.log(`pixels: left ${[lr, lg, lb]}, right ${[rr, rg, rb]}, top-left corner ${px(4, 4)}`);
+    assert.ok(lr > 180 && lg < 60 && lb < 60, 'left cell is the red camera');
+    assert.ok(rb > 180 && rr < 60 && rg < 60, 'right cell is the blue camera');
+    // Letterbox above the 4:3 pictures in 640x720 cells stays black.
+    assert.ok(px(320, 20).every((c) => c < 40), 'black letterbox');
+    const thumbnail = await fetch(`${server.url}/openvidu/recordings/${rec.id}/${rec.id}.jpg`, { headers: auth(server.secret) });
+    assert.equal(thumbnail.status, 200);
+    const jpg = Buffer.from(await thumbnail.arrayBuffer());
+    assert.equal(jpg.readUInt16BE(0), 0xffd8);
+    await session.close();
+  } finally {
+    await server.stop();
+    await red.stop();
+    await blue.stop();
+  }
+});
+
+test('a server killed with SIGKILL while recording leaves a file that plays up to within 2 s of the kill', async () => {
+  const camera = await startCamera(['--codec', 'h264', '--width', '320', '--height', '240', '--fps', '25', '--gop', '50']);
+  const dir = path.join(tmp, 'killed');
+  const env = { OPENVIDU_RECORDING: 'true', OPENVIDU_RECORDING_PATH: dir };
+  let server = await startSightline(env);
+  try {
+    const ov = new OpenVidu(server.url, server.secret);
+    const session = await ov.createSession();
+    const cam = await session.createConnection({ type: 'IPCAM', rtspUri: camera.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
+    await sleep(1500);
+    const rec = await ov.startRecording(session.sessionId, { outputMode: 'INDIVIDUAL' });
+    await sleep(7000);
+    const file = path.join(dir, rec.id, `${cam.publishers[0].streamId}.mp4`);
+    const killedAfter = (Date.now() - rec.createdAt) / 1000;
+    process.kill(server.pid, 'SIGKILL');
+    await waitFor(async () => { try { process.kill(server.pid, 0); return false; } catch { return true; } }, 5000, 'server gone');
+    const times = probe(file, ['-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0']).split('\n').map((l) => Number(l.replace(/,+$/, ''))).filter((n) => !Number.isNaN(n));
+    const last = Math.max(...times);
+    console.log(`killed ${killedAfter.toFixed(1)} s into the recording: ${times.length} frames on disk, the last at ${last} s`);
+    assert.ok(last >= killedAfter - 2 - 0.5, `last frame at ${last} s, killed at ${killedAfter} s`);
+    // A restarted server still lists the recording (failed: it was never finished), and its files stay.
+    server = await startSightline(env);
+    const after = await new OpenVidu(server.url, server.secret).getRecording(rec.id);
+    assert.equal(after.status, 'failed');
+    assert.ok(fs.existsSync(file));
+  } finally {
+    await server.stop();
+    await camera.stop();
+  }
+});
+
+test('a read-only or full recording path: an error or a failed recording, never a crash', async (t) => {
+  if (process.getuid() !== 0) return t.skip('needs root to mount read-only and tiny file systems');
+  const camera = await startCamera(['--codec', 'h264', '--width', '640', '--height', '480', '--fps', '25', '--kbps', '2000', '--pattern', 'snow']);
+  const readOnly = path.join(tmp, 'ro');
+  const full = path.join(tmp, 'full');
+  fs.mkdirSync(readOnly);
+  fs.mkdirSync(full);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', readOnly]);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=400k', 'tmpfs', full]);
+  const hooks = await startWebhookReceiver();
+  let server;
+  try {
+    server = await startSightline({ OPENVIDU_RECORDING: 'true', OPENVIDU_RECORDING_PATH: readOnly });
+    let ov = new OpenVidu(server.url, server.secret);
+    let session = await ov.createSession();
+    await session.createConnection({ type: 'IPCAM', rtspUri: camera.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
+    await assert.rejects(ov.startRecording(session.sessionId, { outputMode: 'INDIVIDUAL' }), /500/);
+    assert.ok(server.log.join('').includes('is not writable'), 'the log says why');
+    // Still serving.
+    await session.fetch();
+    assert.equal(session.recording, false);
+    assert.equal((await ov.listRecordings()).length, 0);
+    await server.stop();
+
+    server = await startSightline({ OPENVIDU_RECORDING: 'true', OPENVIDU_RECORDING_PATH: full, OPENVIDU_WEBHOOK: 'true', OPENVIDU_WEBHOOK_ENDPOINT: hooks.url, OPENVIDU_WEBHOOK_EVENTS: '["recordingStatusChanged"]' });
+    ov = new OpenVidu(server.url, server.secret);
+    session = await ov.createSession();
+    await session.createConnection({ type: 'IPCAM', rtspUri: camera.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
+    await sleep(1000);
+    const rec = await ov.startRecording(session.sessionId, { outputMode: 'INDIVIDUAL' });
+    // 2 Mb/s into 400 KB: the disk is full within a few seconds; the recording ends failed by itself.
+    const failed = await waitFor(async () => { const r = await ov.getRecording(rec.id); return r.status === 'failed' ? r : null; }, 20000, 'recording failed');
+    const hook = await hooks.waitForEvent('recordingStatusChanged', (b) => b.status === 'failed');
+    console.log(`full disk: recording ${failed.status}, webhook error: ${hook.body.error}`);
+    assert.ok(/space|full/i.test(hook.body.error), hook.body.error);
+    assert.deepEqual(hooks.events.map((e) => e.body.status), ['started', 'stopped', 'failed']);
+    await session.fetch();
+    assert.equal(session.recording, false);
+    assert.equal((await ov.fetch()) !== undefined, true);
+  } finally {
+    await server?.stop();
+    await camera.stop();
+    await hooks.close();
+    execFileSync('umount', [readOnly]);
+    execFileSync('umount', [full]);
+  }
+});
