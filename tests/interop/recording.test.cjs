@@ -249,3 +249,47 @@ test('a read-only or full recording path: an error or a failed recording, never 
     execFileSync('umount', [full]);
   }
 });
+
+test('recordingMode ALWAYS starts with the camera; a camera that drops leaves a gap; no publisher stops it (automaticStop)', async () => {
+  const hooks = await startWebhookReceiver();
+  const camera = await startCamera(['--codec', 'h264', '--width', '320', '--height', '240', '--fps', '25', '--gop', '25']);
+  const dir = path.join(tmp, 'always');
+  const server = await startSightline({ OPENVIDU_RECORDING: 'true', OPENVIDU_RECORDING_PATH: dir, OPENVIDU_RECORDING_AUTOSTOP_TIMEOUT: '2', OPENVIDU_WEBHOOK: 'true', OPENVIDU_WEBHOOK_ENDPOINT: hooks.url, OPENVIDU_WEBHOOK_EVENTS: '["recordingStatusChanged","sessionDestroyed"]' });
+  try {
+    const ov = new OpenVidu(server.url, server.secret);
+    const session = await ov.createSession({ recordingMode: 'ALWAYS', defaultRecordingProperties: { outputMode: 'INDIVIDUAL', name: 'always' } });
+    const cam = await session.createConnection({ type: 'IPCAM', rtspUri: camera.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
+    const started = await hooks.waitForEvent('recordingStatusChanged', (b) => b.status === 'started');
+    assert.equal(started.body.name, 'always');
+    assert.equal(started.body.outputMode, 'INDIVIDUAL');
+    await sleep(3000);
+    await camera.kill();
+    await sleep(3000);
+    await camera.restart();
+    await sleep(5000);
+    // The camera leaves: nobody publishes; after OPENVIDU_RECORDING_AUTOSTOP_TIMEOUT (2 s) the recording stops and
+    // the empty session closes, both for automaticStop.
+    await session.forceDisconnect(cam.connectionId);
+    const ready = await hooks.waitForEvent('recordingStatusChanged', (b) => b.status === 'ready', 15000);
+    const stopped = hooks.events.find((e) => e.body.event === 'recordingStatusChanged' && e.body.status === 'stopped');
+    assert.equal(stopped.body.reason, 'automaticStop');
+    const destroyed = await hooks.waitForEvent('sessionDestroyed');
+    assert.equal(destroyed.body.reason, 'automaticStop');
+    // The file: frames before the drop, a gap of about the 3 s the camera was away, frames after it, all decodable.
+    const file = path.join(dir, ready.body.id, `${cam.publishers[0].streamId}.mp4`);
+    const times = probe(file, ['-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0']).split('\n').map((l) => Number(l.replace(/,+$/, ''))).filter((n) => !Number.isNaN(n));
+    // (ffprobe prints a side-data line with a bare 0 under some keyframes: look at the distinct times in order)
+    times.splice(0, times.length, ...[...new Set(times)].sort((a, b) => a - b));
+    let gap = 0;
+    let gapAt = 0;
+    for (let i = 1; i < times.length; i++) if (times[i] - times[i - 1] > gap) { gap = times[i] - times[i - 1]; gapAt = times[i - 1]; }
+    console.log(`ALWAYS: ${times.length} frames, last at ${Math.max(...times)} s, longest gap ${gap.toFixed(2)} s after ${gapAt.toFixed(2)} s; recording ${ready.body.duration} s`);
+    assert.ok(gap >= 2.5 && gap < 8, `gap of ${gap} s`);
+    assert.ok(gapAt >= 2, 'frames before the drop');
+    assert.ok(Math.max(...times) - (gapAt + gap) >= 2, 'frames after the camera came back');
+  } finally {
+    await server.stop();
+    await camera.stop();
+    await hooks.close();
+  }
+});
