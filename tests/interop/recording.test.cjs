@@ -123,6 +123,45 @@ test('INDIVIDUAL: a record:true camera into its own MP4, as the camera sends it,
   }
 });
 
+test('INDIVIDUAL: a VP8 + Opus camera goes into WebM, an H.265 + AAC one into MP4, both as sent', async () => {
+  const vp8 = await startCamera(['--codec', 'vp8', '--audio', 'opus', '--width', '320', '--height', '240']);
+  const h265 = await startCamera(['--codec', 'h265', '--audio', 'aac', '--width', '320', '--height', '240']);
+  const server = await startSightline({ OPENVIDU_RECORDING: 'true', OPENVIDU_RECORDING_PATH: path.join(tmp, 'codecs') });
+  try {
+    const ov = new OpenVidu(server.url, server.secret);
+    const session = await ov.createSession();
+    const a = await session.createConnection({ type: 'IPCAM', rtspUri: vp8.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
+    const b = await session.createConnection({ type: 'IPCAM', rtspUri: h265.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
+    await sleep(1500);
+    const rec = await ov.startRecording(session.sessionId, { outputMode: 'INDIVIDUAL', name: 'codecs' });
+    await sleep(5000);
+    await ov.stopRecording(rec.id);
+    const ready = await waitFor(async () => { const r = await ov.getRecording(rec.id); return r.status === 'ready' ? r : null; }, 15000, 'ready');
+    const entries = readZip(Buffer.from(await (await fetch(`${server.url}/openvidu/recordings/${rec.id}/codecs.zip`, { headers: auth(server.secret) })).arrayBuffer()));
+    const streams = {};
+    for (const [conn, ext] of [[a, 'webm'], [b, 'mp4']]) {
+      const entry = entries.find((e) => e.name === `${conn.publishers[0].streamId}.${ext}`);
+      assert.ok(entry, `${ext} in ${entries.map((e) => e.name)}`);
+      const file = path.join(tmp, `codecs.${ext}`);
+      fs.writeFileSync(file, entry.data);
+      streams[ext] = probe(file, ['-show_entries', 'stream=codec_name', '-of', 'csv=p=0']).split('\n').map((l) => l.replace(/,+$/, '')).join(',');
+      const duration = Number(probe(file, ['-show_entries', 'format=duration', '-of', 'csv=p=0']));
+      assert.ok(duration > 4 && duration < 7.5, `${ext} duration ${duration}`);
+    }
+    console.log(`VP8 camera: ${streams.webm}; H.265 camera: ${streams.mp4}; ${ready.size} bytes`);
+    assert.equal(streams.webm, 'vp8,opus');
+    assert.equal(streams.mp4, 'hevc,aac');
+    const sync = JSON.parse(entries.find((e) => e.name === 'codecs.json').data.toString());
+    assert.equal(sync.files.length, 2);
+    assert.ok(sync.files.every((f) => f.hasAudio && f.hasVideo));
+    await session.close();
+  } finally {
+    await server.stop();
+    await vp8.stop();
+    await h265.stop();
+  }
+});
+
 test('COMPOSED: two cameras of different sizes in one 1280x720 25 fps grid, with a thumbnail', async () => {
   const red = await startCamera(['--codec', 'h264', '--width', '640', '--height', '480', '--fps', '25', '--pattern', 'red']);
   const blue = await startCamera(['--codec', 'h264', '--width', '320', '--height', '240', '--fps', '15', '--pattern', 'blue']);

@@ -9,7 +9,7 @@ namespace Sightline.Recording.Containers;
 /// <param name="AudioConfig">AAC: the AudioSpecificConfig.</param>
 public sealed record Mp4Track(MediaCodec Codec, int Timescale, int Width = 0, int Height = 0, IReadOnlyList<byte[]>? ParameterSets = null, byte[]? AudioConfig = null, int Channels = 1, int SampleRate = 0)
 {
-    public bool IsVideo => Codec is MediaCodec.H264 or MediaCodec.H265;
+    public bool IsVideo => Codec is MediaCodec.H264 or MediaCodec.H265 or MediaCodec.MJPEG or MediaCodec.VP8;
 }
 
 /// <summary>
@@ -20,7 +20,7 @@ public sealed record Mp4Track(MediaCodec Codec, int Timescale, int Width = 0, in
 /// </summary>
 /// <remarks>H.264 and H.265 samples are 4-byte length-prefixed NAL units (as the depacketizers hand them); AAC raw
 /// access units; G.711 and Opus as they arrive in RTP.</remarks>
-public sealed class Mp4Writer : IDisposable
+public sealed class Mp4Writer : IMediaFileWriter
 {
     public static readonly TimeSpan MaxFragment = TimeSpan.FromSeconds(2);
     public const int MovieTimescale = 1000;
@@ -353,6 +353,27 @@ public sealed class Mp4Writer : IDisposable
                 w.U16(0xFFFF);
                 if (t.Codec == MediaCodec.H264) AvcC(w, t.ParameterSets ?? []);
                 else HvcC(w, t.ParameterSets ?? []);
+                w.End();
+                break;
+            case MediaCodec.MJPEG:
+                // JPEG in MP4: an MPEG-4 visual entry whose decoder config names JPEG (objectTypeIndication 0x6C).
+                w.Start("mp4v");
+                w.Zeros(6);
+                w.U16(1);
+                w.Zeros(16);
+                w.U16((ushort)t.Width);
+                w.U16((ushort)t.Height);
+                w.U32(0x00480000);
+                w.U32(0x00480000);
+                w.U32(0);
+                w.U16(1);
+                w.Zeros(32);
+                w.U16(0x0018);
+                w.U16(0xFFFF);
+                w.Start("esds");
+                w.FullHeader(0, 0);
+                w.Bytes(Descriptor(3, [0, 0, 0, .. Descriptor(4, [0x6C, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), .. Descriptor(6, [0x02])]));
+                w.End();
                 w.End();
                 break;
             case MediaCodec.AAC:

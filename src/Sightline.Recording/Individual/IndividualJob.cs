@@ -36,7 +36,7 @@ internal sealed class IndividualJob(RecordingInfo recording, string folder, Came
             // The same stream recorded again within one recording: "<stream>-1", "<stream>-2"…
             var n = _timesRecorded.GetValueOrDefault(stream.StreamId);
             _timesRecorded[stream.StreamId] = n + 1;
-            var file = Path.Combine(folder, (n == 0 ? stream.StreamId : $"{stream.StreamId}-{n}") + ".mp4");
+            var file = Path.Combine(folder, n == 0 ? stream.StreamId : $"{stream.StreamId}-{n}");
             var recorder = new StreamRecorder(file, () => source.Camera.Tracks, recording.Properties.HasAudio, recording.Properties.HasVideo, logger, time);
             recorder.Failed += r => OnFailed(r.Error ?? "write failed");
             cameras.ViewerJoined(cam.RtspUri);

@@ -29,7 +29,7 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Task _loop;
     private FileStream? _file;
-    private Mp4Writer? _mp4;
+    private IMediaFileWriter? _mp4;
     private int _videoIndex = -1, _audioIndex = -1;
     private DateTimeOffset? _startWall;
     private Anchor _video, _audio;
@@ -46,9 +46,11 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
         public bool Set;
     }
 
+    /// <param name="path">The file without its extension: <c>.mp4</c>, or <c>.webm</c> for a VP8 camera, is added.</param>
     public StreamRecorder(string path, Func<IReadOnlyList<RtspTrack>> tracks, bool hasAudio, bool hasVideo, ILogger logger, TimeProvider time)
     {
-        FilePath = path;
+        _basePath = path;
+        FilePath = path + ".mp4";
         _tracks = tracks;
         _wantAudio = hasAudio;
         _wantVideo = hasVideo;
@@ -57,7 +59,9 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    public string FilePath { get; }
+    /// <summary>The file (its extension known once the camera's codec is).</summary>
+    public string FilePath { get; private set; }
+    private readonly string _basePath;
     public long Size => _closedSize ?? _mp4?.BytesWritten ?? 0;
     private long? _closedSize;
     public bool HasVideo => _videoIndex >= 0;
@@ -156,31 +160,30 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
         var all = _tracks();
         if (first.IsVideo)
         {
-            if (!Storable(first.Codec))
-            {
-                Fail($"{first.Codec} video is not recorded without re-encoding in this version (H.264 and H.265 are)");
-                return false;
-            }
-            var sets = ParameterSets(first.Codec, keyframe.Data);
-            var (width, height) = PictureSize(first.Codec, sets, first);
+            var sets = first.Codec is MediaCodec.H264 or MediaCodec.H265 ? ParameterSets(first.Codec, keyframe.Data) : [];
+            var (width, height) = PictureSize(first.Codec, sets, first, keyframe.Data);
             _videoIndex = tracks.Count;
             tracks.Add(new Mp4Track(first.Codec, 90000, width, height, sets));
         }
-        if (_wantAudio && all.FirstOrDefault(t => !t.IsVideo && t.Codec is MediaCodec.AAC or MediaCodec.PCMU or MediaCodec.PCMA or MediaCodec.Opus) is { } audio)
+        var webm = first.Codec == MediaCodec.VP8;
+        // WebM holds Opus only; MP4 holds AAC, G.711 and Opus.
+        if (_wantAudio && all.FirstOrDefault(t => !t.IsVideo && (webm ? t.Codec == MediaCodec.Opus : t.Codec is MediaCodec.AAC or MediaCodec.PCMU or MediaCodec.PCMA or MediaCodec.Opus)) is { } audio)
         {
             _audioIndex = tracks.Count;
             var p = audio.Parameters;
             tracks.Add(new Mp4Track(audio.Codec, Timescale(audio), AudioConfig: p.Config, Channels: p.Channels ?? 1, SampleRate: p.SampleRate ?? audio.ClockRate));
         }
+        else if (_wantAudio && webm && all.Any(t => !t.IsVideo)) _logger.LogWarning("Recording {File}: the camera's audio does not fit in WebM next to VP8 (Opus only): recorded without audio", Path.GetFileName(_basePath));
         if (tracks.Count == 0) return false;
+        FilePath = _basePath + (webm ? ".webm" : ".mp4");
         Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
         _file = new FileStream(FilePath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
-        _mp4 = new Mp4Writer(_file, tracks);
+        _mp4 = webm ? new WebmWriter(_file, tracks) : new Mp4Writer(_file, tracks);
         if (!first.IsVideo) _startWall = null;
         return true;
     }
 
-    private static bool Storable(MediaCodec codec) => codec is MediaCodec.H264 or MediaCodec.H265;
+    private static bool Storable(MediaCodec codec) => codec is MediaCodec.H264 or MediaCodec.H265 or MediaCodec.VP8 or MediaCodec.MJPEG;
 
     private static int Timescale(RtspTrack t) => t.Codec switch
     {
@@ -204,8 +207,13 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
         return sets;
     }
 
-    private static (int Width, int Height) PictureSize(MediaCodec codec, List<byte[]> sets, RtspTrack track)
+    private static (int Width, int Height) PictureSize(MediaCodec codec, List<byte[]> sets, RtspTrack track, byte[] keyframe)
     {
+        // A VP8 keyframe carries its size after the start code (RFC 6386 §9.1).
+        if (codec == MediaCodec.VP8 && keyframe.Length >= 10 && keyframe[3] == 0x9d && keyframe[4] == 0x01 && keyframe[5] == 0x2a)
+        {
+            return (BinaryPrimitives.ReadUInt16LittleEndian(keyframe.AsSpan(6)) & 0x3fff, BinaryPrimitives.ReadUInt16LittleEndian(keyframe.AsSpan(8)) & 0x3fff);
+        }
         foreach (var nal in sets)
         {
             if (codec == MediaCodec.H264 && (nal[0] & 0x1f) == 7 && H264Sps.Parse(nal) is { } s) return (s.Width, s.Height);
