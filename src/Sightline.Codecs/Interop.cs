@@ -36,4 +36,15 @@ internal static unsafe partial class Interop
     [LibraryImport(Library, EntryPoint = "sl_audio_send")] internal static partial int AudioSend(nint audio, byte* data, int size);
     [LibraryImport(Library, EntryPoint = "sl_audio_receive")] internal static partial int AudioReceive(nint audio, byte** data, int* size);
     [LibraryImport(Library, EntryPoint = "sl_audio_close")] internal static partial void AudioClose(nint audio);
+    [LibraryImport(Library, EntryPoint = "sl_pcm_open", StringMarshalling = StringMarshalling.Utf8)] internal static partial nint PcmOpen(string decoder, byte* config, int configSize, int sampleRate, int channels);
+    [LibraryImport(Library, EntryPoint = "sl_pcm_send")] internal static partial int PcmSend(nint pcm, byte* data, int size);
+    [LibraryImport(Library, EntryPoint = "sl_pcm_read")] internal static partial int PcmRead(nint pcm, short* output, int max);
+    [LibraryImport(Library, EntryPoint = "sl_pcm_available")] internal static partial int PcmAvailable(nint pcm);
+    [LibraryImport(Library, EntryPoint = "sl_pcm_close")] internal static partial void PcmClose(nint pcm);
+    [LibraryImport(Library, EntryPoint = "sl_aac_open")] internal static partial nint AacOpen(int bitrate);
+    [LibraryImport(Library, EntryPoint = "sl_aac_frame_size")] internal static partial int AacFrameSize(nint aac);
+    [LibraryImport(Library, EntryPoint = "sl_aac_config")] internal static partial int AacConfig(nint aac, byte** data, int* size);
+    [LibraryImport(Library, EntryPoint = "sl_aac_send")] internal static partial int AacSend(nint aac, short* samples, int count);
+    [LibraryImport(Library, EntryPoint = "sl_aac_receive")] internal static partial int AacReceive(nint aac, byte** data, int* size, long* pts);
+    [LibraryImport(Library, EntryPoint = "sl_aac_close")] internal static partial void AacClose(nint aac);
 }

@@ -162,9 +162,9 @@ test('INDIVIDUAL: a VP8 + Opus camera goes into WebM, an H.265 + AAC one into MP
   }
 });
 
-test('COMPOSED: two cameras of different sizes in one 1280x720 25 fps grid, with a thumbnail', async () => {
-  const red = await startCamera(['--codec', 'h264', '--width', '640', '--height', '480', '--fps', '25', '--pattern', 'red']);
-  const blue = await startCamera(['--codec', 'h264', '--width', '320', '--height', '240', '--fps', '15', '--pattern', 'blue']);
+test('COMPOSED: two cameras of different sizes in one 1280x720 25 fps grid, their audio mixed, with a thumbnail', async () => {
+  const red = await startCamera(['--codec', 'h264', '--width', '640', '--height', '480', '--fps', '25', '--pattern', 'red', '--audio', 'aac']);
+  const blue = await startCamera(['--codec', 'h264', '--width', '320', '--height', '240', '--fps', '15', '--pattern', 'blue', '--audio', 'pcmu']);
   const server = await startSightline({ OPENVIDU_RECORDING: 'true', OPENVIDU_RECORDING_PATH: path.join(tmp, 'composed') });
   try {
     const ov = new OpenVidu(server.url, server.secret);
@@ -185,6 +185,15 @@ test('COMPOSED: two cameras of different sizes in one 1280x720 25 fps grid, with
     const duration = Number(probe(file, ['-show_entries', 'format=duration', '-of', 'csv=p=0']));
     console.log(`COMPOSED: ${info}, ${duration} s (recording says ${ready.duration} s, ${ready.size} bytes)`);
     assert.equal(info, 'h264,1280,720,25/1');
+    // Both cameras' tones mixed into one AAC track as long as the video, and audible.
+    const audio = probe(file, ['-select_streams', 'a:0', '-show_entries', 'stream=codec_name,sample_rate,duration', '-of', 'csv=p=0']).replace(/,+$/, '').split(',');
+    assert.equal(audio[0], 'aac');
+    assert.equal(audio[1], '48000');
+    assert.ok(Math.abs(Number(audio[2]) - duration) < 0.5, `audio ${audio[2]} s, video ${duration} s`);
+    const volume = execFileSync('sh', ['-c', `ffmpeg -v info -i "${file}" -map 0:a -af volumedetect -f null - 2>&1 | grep mean_volume`]).toString();
+    const mean = Number(/mean_volume: (-?[\d.]+) dB/.exec(volume)[1]);
+    console.log(`COMPOSED audio: ${audio.join(',')}, mean volume ${mean} dB`);
+    assert.ok(mean > -40, `mean volume ${mean} dB`);
     assert.ok(duration > 7 && duration < 10, `duration ${duration}`);
     const frames = Number(probe(file, ['-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0']));
     assert.ok(Math.abs(frames - duration * 25) <= 2, `${frames} frames in ${duration} s`);

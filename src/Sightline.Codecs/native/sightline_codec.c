@@ -364,3 +364,167 @@ void sl_audio_close(sl_audio *a)
     av_frame_free(&a->frame);
     free(a);
 }
+
+/* ---- Audio for composed recordings: any camera audio to 48 kHz mono S16, and 48 kHz mono S16 to AAC-LC. ---- */
+
+typedef struct {
+    AVCodecContext *dec;
+    SwrContext *swr;
+    AVAudioFifo *fifo;
+    AVPacket *packet;
+    AVFrame *decoded;
+    AVChannelLayout mono;
+} sl_pcm;
+
+/* A decoder (aac, pcm_mulaw, pcm_alaw, libopus…) whose output is resampled to 48 kHz mono S16 and queued. */
+sl_pcm *sl_pcm_open(const char *decoder_name, const uint8_t *config, int config_size, int sample_rate, int channels)
+{
+    quiet();
+    const AVCodec *dc = avcodec_find_decoder_by_name(decoder_name);
+    if (!dc) return NULL;
+    sl_pcm *p = calloc(1, sizeof *p);
+    p->dec = avcodec_alloc_context3(dc);
+    p->dec->sample_rate = sample_rate;
+    av_channel_layout_default(&p->dec->ch_layout, channels > 0 ? channels : 1);
+    if (config_size > 0) {
+        p->dec->extradata = av_mallocz((size_t)config_size + AV_INPUT_BUFFER_PADDING_SIZE);
+        memcpy(p->dec->extradata, config, (size_t)config_size);
+        p->dec->extradata_size = config_size;
+    }
+    if (avcodec_open2(p->dec, dc, NULL) < 0) {
+        avcodec_free_context(&p->dec);
+        free(p);
+        return NULL;
+    }
+    av_channel_layout_default(&p->mono, 1);
+    p->fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_S16, 1, 48000);
+    p->packet = av_packet_alloc();
+    p->decoded = av_frame_alloc();
+    return p;
+}
+
+int sl_pcm_send(sl_pcm *p, const uint8_t *data, int size)
+{
+    av_packet_unref(p->packet);
+    if (av_new_packet(p->packet, size) < 0) return AVERROR(ENOMEM);
+    memcpy(p->packet->data, data, (size_t)size);
+    int r = avcodec_send_packet(p->dec, p->packet);
+    if (r < 0) return r;
+    while ((r = avcodec_receive_frame(p->dec, p->decoded)) == 0) {
+        if (!p->swr) {
+            r = swr_alloc_set_opts2(&p->swr, &p->mono, AV_SAMPLE_FMT_S16, 48000,
+                                    &p->decoded->ch_layout, p->decoded->format, p->decoded->sample_rate, 0, NULL);
+            if (r < 0 || swr_init(p->swr) < 0) return AVERROR(EINVAL);
+        }
+        int max = (int)av_rescale_rnd(swr_get_delay(p->swr, p->decoded->sample_rate) + p->decoded->nb_samples, 48000, p->decoded->sample_rate, AV_ROUND_UP);
+        uint8_t *buffer = NULL;
+        int linesize;
+        if (av_samples_alloc(&buffer, &linesize, 1, max, AV_SAMPLE_FMT_S16, 0) < 0) return AVERROR(ENOMEM);
+        int n = swr_convert(p->swr, &buffer, max, (const uint8_t **)p->decoded->extended_data, p->decoded->nb_samples);
+        if (n > 0) av_audio_fifo_write(p->fifo, (void **)&buffer, n);
+        av_freep(&buffer);
+        av_frame_unref(p->decoded);
+    }
+    return 0;
+}
+
+/* Reads up to max queued samples; returns how many. */
+int sl_pcm_read(sl_pcm *p, int16_t *out, int max)
+{
+    void *planes[1] = { out };
+    int n = av_audio_fifo_size(p->fifo);
+    if (n > max) n = max;
+    return n > 0 ? av_audio_fifo_read(p->fifo, planes, n) : 0;
+}
+
+int sl_pcm_available(sl_pcm *p) { return av_audio_fifo_size(p->fifo); }
+
+void sl_pcm_close(sl_pcm *p)
+{
+    if (!p) return;
+    avcodec_free_context(&p->dec);
+    swr_free(&p->swr);
+    if (p->fifo) av_audio_fifo_free(p->fifo);
+    av_packet_free(&p->packet);
+    av_frame_free(&p->decoded);
+    free(p);
+}
+
+typedef struct {
+    AVCodecContext *enc;
+    AVPacket *packet;
+    AVFrame *frame;
+    int64_t next_pts;
+} sl_aac;
+
+/* FFmpeg's AAC-LC encoder, 48 kHz mono, its AudioSpecificConfig in the extradata (global header). */
+sl_aac *sl_aac_open(int bitrate)
+{
+    quiet();
+    const AVCodec *ec = avcodec_find_encoder_by_name("aac");
+    if (!ec) return NULL;
+    sl_aac *a = calloc(1, sizeof *a);
+    a->enc = avcodec_alloc_context3(ec);
+    a->enc->sample_rate = 48000;
+    av_channel_layout_default(&a->enc->ch_layout, 1);
+    a->enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
+    a->enc->bit_rate = bitrate;
+    a->enc->time_base = (AVRational){1, 48000};
+    a->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    if (avcodec_open2(a->enc, ec, NULL) < 0) {
+        avcodec_free_context(&a->enc);
+        free(a);
+        return NULL;
+    }
+    a->packet = av_packet_alloc();
+    a->frame = av_frame_alloc();
+    return a;
+}
+
+int sl_aac_frame_size(sl_aac *a) { return a->enc->frame_size; }
+
+int sl_aac_config(sl_aac *a, const uint8_t **data, int *size)
+{
+    *data = a->enc->extradata;
+    *size = a->enc->extradata_size;
+    return 0;
+}
+
+/* Encodes exactly frame_size samples of 48 kHz mono S16. */
+int sl_aac_send(sl_aac *a, const int16_t *samples, int count)
+{
+    av_frame_unref(a->frame);
+    a->frame->nb_samples = count;
+    a->frame->format = AV_SAMPLE_FMT_FLTP;
+    a->frame->sample_rate = 48000;
+    av_channel_layout_copy(&a->frame->ch_layout, &a->enc->ch_layout);
+    int r = av_frame_get_buffer(a->frame, 0);
+    if (r < 0) return r;
+    float *out = (float *)a->frame->data[0];
+    for (int i = 0; i < count; i++) out[i] = samples[i] / 32768.0f;
+    a->frame->pts = a->next_pts;
+    a->next_pts += count;
+    return avcodec_send_frame(a->enc, a->frame);
+}
+
+/* 0: a packet (valid until the next call) with its pts in 1/48000 s, 1: none ready, <0: error. */
+int sl_aac_receive(sl_aac *a, const uint8_t **data, int *size, int64_t *pts)
+{
+    av_packet_unref(a->packet);
+    int r = avcodec_receive_packet(a->enc, a->packet);
+    if (r == AVERROR(EAGAIN) || r == AVERROR_EOF) return 1;
+    if (r < 0) return r;
+    *data = a->packet->data;
+    *size = a->packet->size;
+    *pts = a->packet->pts;
+    return 0;
+}
+
+void sl_aac_close(sl_aac *a)
+{
+    if (!a) return;
+    avcodec_free_context(&a->enc);
+    av_packet_free(&a->packet);
+    av_frame_free(&a->frame);
+    free(a);
+}

@@ -16,7 +16,8 @@ namespace Sightline.Recording.Composed;
 /// a canvas of the requested resolution, and encoded once (libx264) into one fragmented MP4 at the requested frame
 /// rate. The canvas is paced by the wall clock, not by the cameras: a camera that stalls keeps its last picture and
 /// the file keeps its pace. Streams joining or leaving re-layout the grid. A thumbnail (<c>&lt;id&gt;.jpg</c>) is taken
-/// from the middle of the video.
+/// from the middle of the video. Audio: every camera's audio decoded to 48 kHz mono, mixed on the same clock, and
+/// encoded to AAC; a camera whose audio is late or gone is silence in the mix, never a stall.
 /// </summary>
 internal sealed class ComposedJob : IRecordingJob
 {
@@ -36,6 +37,8 @@ internal sealed class ComposedJob : IRecordingJob
     private string? _error;
     private long _frames;
     private long _size;
+    private long _mixed;
+    private readonly List<short> _pending = [];
 
     public ComposedJob(RecordingInfo recording, string folder, CameraSourcePool cameras, ILogger logger, TimeProvider time)
     {
@@ -57,13 +60,13 @@ internal sealed class ComposedJob : IRecordingJob
 
     public void AddStream(PublishedStream stream, Connection publisher)
     {
-        if (!publisher.Properties.Record || stream.IpCamera is not { } cam || !_recording.Properties.HasVideo) return;
+        if (!publisher.Properties.Record || stream.IpCamera is not { } cam) return;
         var source = _cameras.Find(cam.RtspUri);
         if (source is null) return;
         lock (_gate)
         {
             if (_tiles.Any(t => t.StreamId == stream.StreamId)) return;
-            var tile = new Tile(stream.StreamId, cam.RtspUri, source, _logger);
+            var tile = new Tile(stream.StreamId, cam.RtspUri, source, _logger, _recording.Properties.HasVideo, _recording.Properties.HasAudio);
             _tiles.Add(tile);
             Relayout();
             _cameras.ViewerJoined(cam.RtspUri);
@@ -112,14 +115,30 @@ internal sealed class ComposedJob : IRecordingJob
         var v = new byte[_width * _height / 4];
         VideoEncoder? encoder = null;
         VideoEncoder? jpeg = null;
+        AacEncoder? aac = null;
         FileStream? file = null;
         Mp4Writer? mp4 = null;
         var started = Stopwatch.GetTimestamp();
         var period = 1.0 / _fps;
+        var hasVideo = _recording.Properties.HasVideo;
         try
         {
-            encoder = new VideoEncoder("libx264", _width, _height, _fps, Bitrate);
-            jpeg = new VideoEncoder("mjpeg", _width, _height, _fps, 8_000_000);
+            if (hasVideo)
+            {
+                encoder = new VideoEncoder("libx264", _width, _height, _fps, Bitrate);
+                jpeg = new VideoEncoder("mjpeg", _width, _height, _fps, 8_000_000);
+            }
+            if (_recording.Properties.HasAudio) aac = new AacEncoder();
+            Mp4Writer Open(List<byte[]> parameterSets)
+            {
+                Directory.CreateDirectory(_folder);
+                file = new FileStream(VideoPath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+                var tracks = new List<Mp4Track>();
+                if (hasVideo) tracks.Add(new Mp4Track(MediaCodec.H264, 90000, _width, _height, parameterSets));
+                if (aac is not null) tracks.Add(new Mp4Track(MediaCodec.AAC, PcmDecoder.SampleRate, AudioConfig: aac.Config, Channels: 1, SampleRate: PcmDecoder.SampleRate));
+                return new Mp4Writer(file, tracks);
+            }
+            if (!hasVideo) mp4 = Open([]);
             while (!_stop.IsCancellationRequested)
             {
                 var due = started + (long)(_frames * period * Stopwatch.Frequency);
@@ -135,26 +154,29 @@ internal sealed class ComposedJob : IRecordingJob
                         break;
                     }
                 }
-                Compose(y, u, v);
-                var pts = _frames * 90000 / _fps;
-                var keyframe = _frames % (_fps * 2) == 0;
-                EncodeInto(encoder, y, u, v, pts, keyframe, (packet, key, outPts) =>
+                if (encoder is not null)
                 {
-                    var sample = ToLengthPrefixed(packet);
-                    if (mp4 is null)
+                    Compose(y, u, v);
+                    var pts = _frames * 90000 / _fps;
+                    var keyframe = _frames % (_fps * 2) == 0;
+                    EncodeInto(encoder, y, u, v, pts, keyframe, (packet, key, outPts) =>
                     {
-                        if (!key) return;
-                        Directory.CreateDirectory(_folder);
-                        file = new FileStream(VideoPath, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
-                        mp4 = new Mp4Writer(file, [new Mp4Track(MediaCodec.H264, 90000, _width, _height, ParameterSets(sample))]);
-                    }
-                    mp4.Write(0, sample, outPts, key);
-                });
-                Snapshot(jpeg, y, u, v, _frames * period);
+                        var sample = ToLengthPrefixed(packet);
+                        if (mp4 is null)
+                        {
+                            if (!key) return;
+                            mp4 = Open(ParameterSets(sample));
+                        }
+                        mp4.Write(0, sample, outPts, key);
+                    });
+                    Snapshot(jpeg!, y, u, v, _frames * period);
+                }
                 _frames++;
+                if (aac is not null) Mix(aac, mp4, hasVideo ? 1 : 0);
             }
             mp4?.Finish();
             _size = file?.Length ?? 0;
+            aac?.Dispose();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CodecException)
         {
@@ -168,6 +190,33 @@ internal sealed class ComposedJob : IRecordingJob
             if (file is not null) await file.DisposeAsync();
             encoder?.Dispose();
             jpeg?.Dispose();
+        }
+    }
+
+    // The audio of this tick (48 kHz, exactly as many samples as the video clock has advanced): every tile's decoded
+    // audio summed and clipped, then AAC frames of 1024 samples as they fill.
+    private void Mix(AacEncoder aac, Mp4Writer? mp4, int track)
+    {
+        var due = _frames * PcmDecoder.SampleRate / _fps;
+        var n = (int)(due - _mixed);
+        if (n <= 0) return;
+        _mixed = due;
+        var mix = new int[n];
+        Tile[] tiles;
+        lock (_gate) tiles = [.. _tiles];
+        var buffer = new short[n];
+        foreach (var t in tiles)
+        {
+            var got = t.TakeAudio(buffer);
+            for (var i = 0; i < got; i++) mix[i] += buffer[i];
+        }
+        foreach (var m in mix) _pending.Add((short)Math.Clamp(m, short.MinValue, short.MaxValue));
+        var frame = aac.FrameSize;
+        while (_pending.Count >= frame)
+        {
+            var chunk = _pending.GetRange(0, frame).ToArray();
+            _pending.RemoveRange(0, frame);
+            aac.Encode(chunk, (packet, _, pts) => mp4?.Write(track, packet, pts, true));
         }
     }
 
@@ -266,19 +315,88 @@ internal sealed class ComposedJob : IRecordingJob
     {
         private readonly Channel<(MediaCodec Codec, byte[] Data, bool Key)> _frames =
             Channel.CreateBounded<(MediaCodec, byte[], bool)>(new BoundedChannelOptions(120) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+        private readonly Channel<(RtspTrack Track, byte[] Data)> _audioFrames =
+            Channel.CreateBounded<(RtspTrack, byte[])>(new BoundedChannelOptions(200) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+        private readonly Task _audioLoop;
+        private readonly bool _video, _audio;
+        // Decoded audio waiting for the mixer (48 kHz mono), at most a second; mixed once 100 ms are there.
+        private readonly Queue<short> _pcm = new();
+        private bool _pcmPrimed;
         private readonly Lock _gate = new();
         private readonly ILogger _logger;
         private readonly Task _loop;
         private byte[] _y = [], _u = [], _v = [];
         private int _w, _h;
 
-        public Tile(string streamId, string uri, CameraSource source, ILogger logger)
+        public Tile(string streamId, string uri, CameraSource source, ILogger logger, bool video, bool audio)
         {
             StreamId = streamId;
             Uri = uri;
             Source = source;
             _logger = logger;
+            _video = video;
+            _audio = audio;
             _loop = Task.Run(DecodeAsync);
+            _audioLoop = Task.Run(DecodeAudioAsync);
+        }
+
+        private async Task DecodeAudioAsync()
+        {
+            PcmDecoder? decoder = null;
+            var samples = new short[8192];
+            try
+            {
+                await foreach (var (track, data) in _audioFrames.Reader.ReadAllAsync())
+                {
+                    var p = track.Parameters;
+                    decoder ??= new PcmDecoder(track.Codec switch
+                    {
+                        MediaCodec.AAC => "aac",
+                        MediaCodec.PCMU => "pcm_mulaw",
+                        MediaCodec.PCMA => "pcm_alaw",
+                        _ => "opus",
+                    }, p.Config ?? [], p.SampleRate ?? track.ClockRate, p.Channels ?? 1);
+                    try
+                    {
+                        decoder.Decode(data);
+                    }
+                    catch (CodecException)
+                    {
+                        continue; // a broken frame is a moment of silence
+                    }
+                    int n;
+                    while ((n = decoder.Read(samples)) > 0)
+                    {
+                        lock (_gate)
+                        {
+                            for (var i = 0; i < n; i++) _pcm.Enqueue(samples[i]);
+                            while (_pcm.Count > PcmDecoder.SampleRate) _pcm.Dequeue();
+                        }
+                    }
+                }
+            }
+            catch (CodecException e)
+            {
+                _logger.LogError("Composed recording: the audio of {Stream} cannot be decoded: {Reason}", StreamId, e.Message);
+            }
+            finally
+            {
+                decoder?.Dispose();
+            }
+        }
+
+        /// <summary>Fills <paramref name="output"/> with this tile's next audio; returns how many samples (the rest is silence).</summary>
+        public int TakeAudio(Span<short> output)
+        {
+            lock (_gate)
+            {
+                if (!_pcmPrimed && _pcm.Count < PcmDecoder.SampleRate / 10) return 0;
+                _pcmPrimed = true;
+                var n = Math.Min(output.Length, _pcm.Count);
+                for (var i = 0; i < n; i++) output[i] = _pcm.Dequeue();
+                if (_pcm.Count == 0) _pcmPrimed = false; // ran dry: wait for 100 ms again
+                return n;
+            }
         }
 
         public string StreamId { get; }
@@ -289,7 +407,14 @@ internal sealed class ComposedJob : IRecordingJob
 
         public void OnFrame(RtspTrack track, EncodedFrame frame, DateTimeOffset? wallClock)
         {
-            if (track.IsVideo) _frames.Writer.TryWrite((frame.Codec, frame.Data, frame.IsKeyframe));
+            if (track.IsVideo)
+            {
+                if (_video) _frames.Writer.TryWrite((frame.Codec, frame.Data, frame.IsKeyframe));
+            }
+            else if (_audio && frame.Codec is MediaCodec.AAC or MediaCodec.PCMU or MediaCodec.PCMA or MediaCodec.Opus)
+            {
+                _audioFrames.Writer.TryWrite((track, frame.Data));
+            }
         }
 
         private async Task DecodeAsync()
@@ -397,7 +522,9 @@ internal sealed class ComposedJob : IRecordingJob
         public async ValueTask DisposeAsync()
         {
             _frames.Writer.TryComplete();
+            _audioFrames.Writer.TryComplete();
             await _loop;
+            await _audioLoop;
         }
     }
 }
