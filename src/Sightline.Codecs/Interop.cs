@@ -11,6 +11,17 @@ public unsafe struct Picture
     public int StrideY, StrideU, StrideV;
     public long Pts;
     public int Keyframe;
+
+    /// <summary>Copies an I420 picture's planes into tightly packed buffers (Y: Width×Height, U and V a quarter each).</summary>
+    public readonly void CopyPlanesTo(Span<byte> y, Span<byte> u, Span<byte> v)
+    {
+        for (var r = 0; r < Height; r++) new ReadOnlySpan<byte>(Y + r * StrideY, Width).CopyTo(y[(r * Width)..]);
+        for (var r = 0; r < Height / 2; r++)
+        {
+            new ReadOnlySpan<byte>(U + r * StrideU, Width / 2).CopyTo(u[(r * Width / 2)..]);
+            new ReadOnlySpan<byte>(V + r * StrideV, Width / 2).CopyTo(v[(r * Width / 2)..]);
+        }
+    }
 }
 
 /// <summary>The functions of libsightline_codec (native/sightline_codec.c).</summary>

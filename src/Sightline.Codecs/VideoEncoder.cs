@@ -61,6 +61,17 @@ public sealed unsafe class VideoEncoder : IDisposable
         }
     }
 
+    /// <summary>Encodes tightly packed I420 planes of the encoder's size (a canvas built in managed memory).</summary>
+    public void EncodeI420(ReadOnlySpan<byte> y, ReadOnlySpan<byte> u, ReadOnlySpan<byte> v, long pts, bool keyframe, PacketHandler onPacket)
+    {
+        if (y.Length < Width * Height || u.Length < Width * Height / 4 || v.Length < Width * Height / 4) throw new ArgumentException("planes smaller than the picture");
+        fixed (byte* py = y, pu = u, pv = v)
+        {
+            var picture = new Picture { Width = Width, Height = Height, Format = 0, Y = py, U = pu, V = pv, StrideY = Width, StrideU = Width / 2, StrideV = Width / 2, Pts = pts };
+            Encode(in picture, pts, keyframe, onPacket);
+        }
+    }
+
     public void Dispose()
     {
         if (_handle != 0) Interop.EncoderClose(_handle);

@@ -231,14 +231,8 @@ internal sealed class ComposedJob : IRecordingJob
         foreach (var t in tiles) t.DrawInto(y, u, v, _width);
     }
 
-    private static unsafe void EncodeInto(VideoEncoder encoder, byte[] y, byte[] u, byte[] v, long pts, bool keyframe, PacketHandler onPacket)
-    {
-        fixed (byte* py = y, pu = u, pv = v)
-        {
-            var picture = new Picture { Width = encoder.Width, Height = encoder.Height, Format = 0, Y = py, U = pu, V = pv, StrideY = encoder.Width, StrideU = encoder.Width / 2, StrideV = encoder.Width / 2, Pts = pts };
-            encoder.Encode(in picture, pts, keyframe, onPacket);
-        }
-    }
+    private static void EncodeInto(VideoEncoder encoder, byte[] y, byte[] u, byte[] v, long pts, bool keyframe, PacketHandler onPacket) =>
+        encoder.EncodeI420(y, u, v, pts, keyframe, onPacket);
 
     // A JPEG of the canvas now and then, thinned as the recording grows (never more than 16 kept), for the thumbnail.
     private void Snapshot(VideoEncoder jpeg, byte[] y, byte[] u, byte[] v, double seconds)
@@ -466,7 +460,7 @@ internal sealed class ComposedJob : IRecordingJob
             }
         }
 
-        private unsafe void Keep(in Picture s)
+        private void Keep(in Picture s)
         {
             lock (_gate)
             {
@@ -478,12 +472,7 @@ internal sealed class ComposedJob : IRecordingJob
                     _u = new byte[_w * _h / 4];
                     _v = new byte[_w * _h / 4];
                 }
-                for (var r = 0; r < _h; r++) new ReadOnlySpan<byte>(s.Y + r * s.StrideY, _w).CopyTo(_y.AsSpan(r * _w));
-                for (var r = 0; r < _h / 2; r++)
-                {
-                    new ReadOnlySpan<byte>(s.U + r * s.StrideU, _w / 2).CopyTo(_u.AsSpan(r * _w / 2));
-                    new ReadOnlySpan<byte>(s.V + r * s.StrideV, _w / 2).CopyTo(_v.AsSpan(r * _w / 2));
-                }
+                s.CopyPlanesTo(_y, _u, _v);
             }
         }
 
