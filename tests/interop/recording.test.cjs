@@ -11,6 +11,7 @@ const { execFileSync } = require('node:child_process');
 const { OpenVidu } = require('openvidu-node-client');
 const { startSightline, startWebhookReceiver, startCamera, waitFor } = require('./lib/sightline.cjs');
 const { readZip } = require('./lib/zip.cjs');
+const { startPageServer, launchBrowser } = require('./lib/browser.cjs');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sightline-rec-test-'));
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -339,5 +340,45 @@ test('recordingMode ALWAYS starts with the camera; a camera that drops leaves a 
     await server.stop();
     await camera.stop();
     await hooks.close();
+  }
+});
+
+test('browsers whose role OPENVIDU_RECORDING_NOTIFICATION names hear recordingStarted and recordingStopped', async () => {
+  const camera = await startCamera(['--codec', 'h264', '--width', '320', '--height', '240']);
+  const server = await startSightline({ OPENVIDU_RECORDING: 'true', OPENVIDU_RECORDING_PATH: path.join(tmp, 'notify') });
+  const pages = await startPageServer();
+  const browser = await launchBrowser();
+  try {
+    const ov = new OpenVidu(server.url, server.secret);
+    const session = await ov.createSession();
+    await session.createConnection({ type: 'IPCAM', rtspUri: camera.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
+    const open = async (role) => {
+      const c = await session.createConnection({ role });
+      const page = await browser.newPage();
+      await page.goto(`${pages.url}/viewer.html?token=${encodeURIComponent(c.token)}`);
+      await page.evaluate(() => window.connected);
+      return page;
+    };
+    const publisher = await open('PUBLISHER');
+    const subscriber = await open('SUBSCRIBER');
+    const rec = await ov.startRecording(session.sessionId, { outputMode: 'INDIVIDUAL', name: 'told' });
+    await sleep(2000);
+    await ov.stopRecording(rec.id);
+    const names = async (page) => (await page.evaluate(() => window.result())).events.filter((e) => e.type.startsWith('recording'));
+    await waitFor(async () => (await names(publisher)).length === 2, 10000, 'recording events in the publisher page');
+    const told = await names(publisher);
+    console.log(`publisher page: ${JSON.stringify(told)}`);
+    assert.deepEqual(told.map((e) => e.type), ['recordingStarted', 'recordingStopped']);
+    assert.equal(told[0].id, rec.id);
+    assert.equal(told[0].name, 'told');
+    assert.equal(told[1].reason, 'recordingStoppedByServer');
+    // The default OPENVIDU_RECORDING_NOTIFICATION is publisher_moderator: a SUBSCRIBER hears nothing.
+    assert.deepEqual(await names(subscriber), []);
+    await session.close();
+  } finally {
+    await browser.close();
+    await pages.close();
+    await server.stop();
+    await camera.stop();
   }
 });
