@@ -1,10 +1,10 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Sightline.Codecs;
 using Sightline.Media.Sources;
 using Sightline.Recording.Containers;
+using Sightline.Rtp.Codecs;
 using Sightline.Rtp.Packetization;
 using Sightline.Rtsp.Client;
 using Sightline.Sessions.Model;
@@ -161,11 +161,11 @@ internal sealed class ComposedJob : IRecordingJob
                     var keyframe = _frames % (_fps * 2) == 0;
                     EncodeInto(encoder, y, u, v, pts, keyframe, (packet, key, outPts) =>
                     {
-                        var sample = ToLengthPrefixed(packet);
+                        var sample = NalUnits.ToLengthPrefixed(packet);
                         if (mp4 is null)
                         {
                             if (!key) return;
-                            mp4 = Open(ParameterSets(sample));
+                            mp4 = Open(NalUnits.ParameterSets(sample, h265: false));
                         }
                         mp4.Write(0, sample, outPts, key);
                     });
@@ -274,31 +274,6 @@ internal sealed class ComposedJob : IRecordingJob
             }
         }
         return new JobResult(_size, duration, _recording.Id + ".mp4", null);
-    }
-
-    private static byte[] ToLengthPrefixed(ReadOnlySpan<byte> annexB)
-    {
-        using var ms = new MemoryStream(annexB.Length + 16);
-        Span<byte> prefix = stackalloc byte[4];
-        foreach (var nal in Sightline.Rtp.Codecs.NalUnits.SplitAnnexB(annexB))
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(prefix, (uint)nal.Length);
-            ms.Write(prefix);
-            ms.Write(nal);
-        }
-        return ms.ToArray();
-    }
-
-    private static List<byte[]> ParameterSets(byte[] accessUnit)
-    {
-        var sets = new List<byte[]>();
-        for (var o = 0; o + 4 <= accessUnit.Length;)
-        {
-            var n = (int)BinaryPrimitives.ReadUInt32BigEndian(accessUnit.AsSpan(o));
-            if ((accessUnit[o + 4] & 0x1f) is 7 or 8) sets.Add(accessUnit.AsSpan(o + 4, n).ToArray());
-            o += 4 + n;
-        }
-        return sets;
     }
 
     /// <summary>
@@ -426,7 +401,7 @@ internal sealed class ComposedJob : IRecordingJob
                     decoder ??= new VideoDecoder(codec switch { MediaCodec.H264 => "h264", MediaCodec.H265 => "hevc", MediaCodec.VP8 => "vp8", _ => "mjpeg" });
                     try
                     {
-                        decoder.Decode(codec is MediaCodec.H264 or MediaCodec.H265 ? ToAnnexB(data) : data, 0, (in Picture p) =>
+                        decoder.Decode(codec is MediaCodec.H264 or MediaCodec.H265 ? NalUnits.ToAnnexB(data) : data, 0, (in Picture p) =>
                         {
                             var cell = Cell;
                             if (cell.W == 0 || p.Width == 0) return;
@@ -492,20 +467,6 @@ internal sealed class ComposedJob : IRecordingJob
                     _v.AsSpan(r * _w / 2, _w / 2).CopyTo(v.AsSpan((y0 / 2 + r) * stride / 2 + x0 / 2));
                 }
             }
-        }
-
-        private static byte[] ToAnnexB(byte[] prefixed)
-        {
-            using var ms = new MemoryStream(prefixed.Length + 16);
-            for (var o = 0; o + 4 <= prefixed.Length;)
-            {
-                var n = (int)BinaryPrimitives.ReadUInt32BigEndian(prefixed.AsSpan(o));
-                if (n <= 0 || o + 4 + n > prefixed.Length) break;
-                ms.Write([0, 0, 0, 1]);
-                ms.Write(prefixed, o + 4, n);
-                o += 4 + n;
-            }
-            return ms.ToArray();
         }
 
         public async ValueTask DisposeAsync()

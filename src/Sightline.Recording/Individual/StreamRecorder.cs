@@ -160,7 +160,7 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
         var all = _tracks();
         if (first.IsVideo)
         {
-            var sets = first.Codec is MediaCodec.H264 or MediaCodec.H265 ? ParameterSets(first.Codec, keyframe.Data) : [];
+            var sets = first.Codec is MediaCodec.H264 or MediaCodec.H265 ? Sightline.Rtp.Codecs.NalUnits.ParameterSets(keyframe.Data, first.Codec == MediaCodec.H265) : [];
             var (width, height) = PictureSize(first.Codec, sets, first, keyframe.Data);
             _videoIndex = tracks.Count;
             tracks.Add(new Mp4Track(first.Codec, 90000, width, height, sets));
@@ -191,21 +191,6 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
         MediaCodec.Opus => 48000,
         _ => t.Parameters.SampleRate ?? t.ClockRate,
     };
-
-    private static List<byte[]> ParameterSets(MediaCodec codec, byte[] accessUnit)
-    {
-        var sets = new List<byte[]>();
-        for (var o = 0; o + 4 <= accessUnit.Length;)
-        {
-            var n = (int)BinaryPrimitives.ReadUInt32BigEndian(accessUnit.AsSpan(o));
-            if (n <= 0 || o + 4 + n > accessUnit.Length) break;
-            var nal = accessUnit.AsSpan(o + 4, n);
-            var isSet = codec == MediaCodec.H264 ? (nal[0] & 0x1f) is 7 or 8 : (nal[0] >> 1 & 0x3f) is 32 or 33 or 34;
-            if (isSet) sets.Add(nal.ToArray());
-            o += 4 + n;
-        }
-        return sets;
-    }
 
     private static (int Width, int Height) PictureSize(MediaCodec codec, List<byte[]> sets, RtspTrack track, byte[] keyframe)
     {

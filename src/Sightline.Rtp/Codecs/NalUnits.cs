@@ -59,4 +59,48 @@ public static class NalUnits
         if (start >= 0 && start < stream.Length) result.Add(stream[start..].ToArray());
         return result;
     }
+
+    /// <summary>A 4-byte length-prefixed access unit as an Annex B stream (4-byte start codes), for FFmpeg's decoders.</summary>
+    public static byte[] ToAnnexB(ReadOnlySpan<byte> lengthPrefixed)
+    {
+        var result = new byte[lengthPrefixed.Length];
+        var o = 0;
+        var rest = lengthPrefixed;
+        while (TryNext(ref rest, out var nal))
+        {
+            result[o + 3] = 1;
+            nal.CopyTo(result.AsSpan(o + 4));
+            o += 4 + nal.Length;
+        }
+        return o == result.Length ? result : result[..o];
+    }
+
+    /// <summary>An Annex B stream as a 4-byte length-prefixed access unit (the MP4 and RTP-depacketizer form).</summary>
+    public static byte[] ToLengthPrefixed(ReadOnlySpan<byte> annexB)
+    {
+        var nals = SplitAnnexB(annexB);
+        var result = new byte[nals.Sum(n => n.Length + 4)];
+        var o = 0;
+        foreach (var nal in nals)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(result.AsSpan(o), (uint)nal.Length);
+            nal.CopyTo(result, o + 4);
+            o += 4 + nal.Length;
+        }
+        return result;
+    }
+
+    /// <summary>The parameter sets of a length-prefixed access unit: SPS and PPS (H.264), or VPS, SPS and PPS (H.265).</summary>
+    public static List<byte[]> ParameterSets(ReadOnlySpan<byte> lengthPrefixed, bool h265)
+    {
+        var sets = new List<byte[]>();
+        var rest = lengthPrefixed;
+        while (TryNext(ref rest, out var nal))
+        {
+            if (nal.Length == 0) continue;
+            var isSet = h265 ? (nal[0] >> 1 & 0x3f) is 32 or 33 or 34 : (nal[0] & 0x1f) is 7 or 8;
+            if (isSet) sets.Add(nal.ToArray());
+        }
+        return sets;
+    }
 }
