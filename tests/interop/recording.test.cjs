@@ -374,7 +374,12 @@ test('browsers whose role OPENVIDU_RECORDING_NOTIFICATION names hear recordingSt
     assert.equal(told[1].reason, 'recordingStoppedByServer');
     // The default OPENVIDU_RECORDING_NOTIFICATION is publisher_moderator: a SUBSCRIBER hears nothing.
     assert.deepEqual(await names(subscriber), []);
+    // A recording still running when the session is closed stops with it (sessionClosedByServer) and is finished.
+    const second = await ov.startRecording(session.sessionId, { outputMode: 'INDIVIDUAL', name: 'closing' });
+    await sleep(2000);
     await session.close();
+    const closed = await waitFor(async () => { const r = await ov.getRecording(second.id); return r.status === 'ready' ? r : null; }, 15000, 'recording of the closed session ready');
+    assert.ok(closed.duration > 1.5, `duration ${closed.duration}`);
   } finally {
     await browser.close();
     await pages.close();
