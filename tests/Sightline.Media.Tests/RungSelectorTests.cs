@@ -118,6 +118,19 @@ public sealed class RungSelectorTests
     }
 
     [Fact]
+    public void DeepBufferFillingUp_IsCongestionEvenWithoutLoss()
+    {
+        var clock = new ManualClock();
+        var s = new RungSelector(clock);
+        clock.Advance(TimeSpan.FromMilliseconds(500));
+        // Nothing lost, but the link's queue grew 300 ms in half a second: it carries 700 kb/s, not the 2 Mb/s sent.
+        Assert.Equal(2, s.OnEstimate(new BandwidthEstimate(700_000, "transport-cc", 0, QueueGrowthMs: 300), Ladder));
+        // Small jitter in the queue is not.
+        var calm = new RungSelector(clock);
+        Assert.Equal(0, calm.OnEstimate(new BandwidthEstimate(2_000_000, "transport-cc", 0, QueueGrowthMs: 30), Ladder));
+    }
+
+    [Fact]
     public void FallSoonAfterMovingUp_DoublesTheHold()
     {
         var clock = new ManualClock();

@@ -25,6 +25,8 @@ public sealed class RungSelector(TimeProvider time)
     public const double Headroom = 0.85;
     /// <summary>A probe stops as soon as the link's queue grows this much over one feedback window.</summary>
     public const double ProbeQueueGrowthMs = 20;
+    /// <summary>A window whose queue grew this much is congestion even without loss (a deep buffer filling up).</summary>
+    public const double CongestedQueueGrowthMs = 150;
     public static readonly TimeSpan BaseHold = TimeSpan.FromSeconds(4);
     public static readonly TimeSpan MaxHold = TimeSpan.FromSeconds(60);
     /// <summary>A fall this soon after a move up means the move was wrong: the next try waits longer.</summary>
@@ -66,7 +68,7 @@ public sealed class RungSelector(TimeProvider time)
         var now = time.GetTimestamp();
         var last = rungBitrates.Length - 1;
         if (Rung > last) Rung = last;
-        if (estimate.LossFraction >= CongestedLoss)
+        if (estimate.LossFraction >= CongestedLoss || estimate.QueueGrowthMs >= CongestedQueueGrowthMs && ProbeBitsPerSecond == 0)
         {
             if (ProbeBitsPerSecond > 0)
             {
