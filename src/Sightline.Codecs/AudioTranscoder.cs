@@ -20,6 +20,9 @@ public sealed unsafe class AudioTranscoder : IDisposable
         if (_handle == 0) throw new CodecException($"cannot open '{decoder}' → Opus");
     }
 
+    /// <summary>Decoded samples (48 kHz) waiting for the next Opus frame: the next packet starts this far before the next input.</summary>
+    public int Buffered => Interop.AudioBuffered(_handle);
+
     /// <summary>Samples per Opus frame at 48 kHz (20 ms).</summary>
     public const int FrameSamples = 960;
 

@@ -47,6 +47,7 @@ internal static unsafe partial class Interop
     [LibraryImport(Library, EntryPoint = "sl_audio_send")] internal static partial int AudioSend(nint audio, byte* data, int size);
     [LibraryImport(Library, EntryPoint = "sl_audio_receive")] internal static partial int AudioReceive(nint audio, byte** data, int* size);
     [LibraryImport(Library, EntryPoint = "sl_audio_close")] internal static partial void AudioClose(nint audio);
+    [LibraryImport(Library, EntryPoint = "sl_audio_buffered")] internal static partial int AudioBuffered(nint audio);
     [LibraryImport(Library, EntryPoint = "sl_pcm_open", StringMarshalling = StringMarshalling.Utf8)] internal static partial nint PcmOpen(string decoder, byte* config, int configSize, int sampleRate, int channels);
     [LibraryImport(Library, EntryPoint = "sl_pcm_send")] internal static partial int PcmSend(nint pcm, byte* data, int size);
     [LibraryImport(Library, EntryPoint = "sl_pcm_read")] internal static partial int PcmRead(nint pcm, short* output, int max);

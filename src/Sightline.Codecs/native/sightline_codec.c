@@ -351,6 +351,9 @@ int sl_audio_receive(sl_audio *a, const uint8_t **data, int *size)
     return sl_audio_receive(a, data, size);
 }
 
+/* Samples (48 kHz) decoded and waiting to be encoded. */
+int sl_audio_buffered(sl_audio *a) { return a->fifo ? av_audio_fifo_size(a->fifo) : 0; }
+
 void sl_audio_close(sl_audio *a)
 {
     if (!a) return;

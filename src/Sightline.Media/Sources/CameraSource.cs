@@ -44,7 +44,10 @@ public sealed class CameraSource : IAsyncDisposable
     private readonly Lock _transcodeGate = new();
     private bool _disposed;
     private bool _audioTranscoderFailed;
-    private uint _opusTimestamp;
+    // Opus timestamps (48 kHz) follow the camera's AAC clock: the next packet's position, re-aligned when it drifts.
+    private long _opusPosition;
+    private bool _opusAnchored;
+    private Sightline.Rtp.Time.TimestampUnwrapper _aacTimestamps;
 
     /// <summary>Bitrates of re-encoded rungs (OpenVidu's MIN/MAX_SEND_BANDWIDTH) and of H.264 made from H.265/MJPEG.</summary>
     public LadderOptions LadderOptions { get; init; } = new();
@@ -404,7 +407,7 @@ public sealed class CameraSource : IAsyncDisposable
             try
             {
                 _audioTranscoder = new Sightline.Codecs.AudioTranscoder("aac", track.Parameters.Config ?? [], track.Parameters.Channels ?? 2);
-                _opusTimestamp = (uint)((long)frame.RtpTimestamp * 48000 / Math.Max(1, track.ClockRate));
+                _opusAnchored = false;
                 _logger.LogInformation("Camera {Uri}: AAC audio is transcoded to Opus for browsers", _camera.DisplayUri);
             }
             catch (Sightline.Codecs.CodecException e)
@@ -414,13 +417,23 @@ public sealed class CameraSource : IAsyncDisposable
                 return;
             }
         }
+        // Where the next Opus packet starts on the camera's clock: this frame's time, minus what is still queued before it.
+        // Lost AAC frames or a camera reconnecting move it; more than one Opus frame of drift re-aligns the timestamps,
+        // so audio keeps its place against the video (whose timestamps are the camera's).
+        var head = _aacTimestamps.Unwrap(frame.RtpTimestamp) * 48000 / Math.Max(1, track.ClockRate) - _audioTranscoder.Buffered;
+        if (!_opusAnchored || Math.Abs(_opusPosition - head) > Sightline.Codecs.AudioTranscoder.FrameSamples)
+        {
+            if (_opusAnchored) _logger.LogDebug("Camera {Uri}: Opus timestamps re-aligned to the camera's audio clock ({Drift} samples)", _camera.DisplayUri, head - _opusPosition);
+            _opusPosition = head;
+            _opusAnchored = true;
+        }
         try
         {
             _audioTranscoder.Transcode(frame.Data, packet =>
             {
                 var data = packet.ToArray();
-                FanOutAudio(new PacketizedFrame(data, [(0, data.Length)], _opusTimestamp, true));
-                _opusTimestamp += Sightline.Codecs.AudioTranscoder.FrameSamples;
+                FanOutAudio(new PacketizedFrame(data, [(0, data.Length)], (uint)_opusPosition, true));
+                _opusPosition += Sightline.Codecs.AudioTranscoder.FrameSamples;
             });
         }
         catch (Sightline.Codecs.CodecException e)
