@@ -171,12 +171,15 @@ test('COMPOSED: two cameras of different sizes in one 1280x720 25 fps grid, thei
     const ov = new OpenVidu(server.url, server.secret);
     const session = await ov.createSession();
     await session.createConnection({ type: 'IPCAM', rtspUri: red.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
-    await session.createConnection({ type: 'IPCAM', rtspUri: blue.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
+    const blueCam = await session.createConnection({ type: 'IPCAM', rtspUri: blue.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
     await sleep(2000);
     const rec = await ov.startRecording(session.sessionId, { outputMode: 'COMPOSED' });
     assert.equal(rec.properties.resolution, '1280x720');
     assert.equal(rec.properties.frameRate, 25);
     await sleep(8000);
+    // The blue camera leaves: the grid is laid out again for the red one alone.
+    await session.forceDisconnect(blueCam.connectionId);
+    await sleep(3000);
     await ov.stopRecording(rec.id);
     const ready = await waitFor(async () => { const r = await ov.getRecording(rec.id); return r.status === 'ready' ? r : null; }, 20000, 'composed recording ready');
     assert.ok(ready.url.endsWith(`/openvidu/recordings/${rec.id}/${rec.id}.mp4`));
@@ -195,7 +198,7 @@ test('COMPOSED: two cameras of different sizes in one 1280x720 25 fps grid, thei
     const mean = Number(/mean_volume: (-?[\d.]+) dB/.exec(volume)[1]);
     console.log(`COMPOSED audio: ${audio.join(',')}, mean volume ${mean} dB`);
     assert.ok(mean > -40, `mean volume ${mean} dB`);
-    assert.ok(duration > 7 && duration < 10, `duration ${duration}`);
+    assert.ok(duration > 10 && duration < 13, `duration ${duration}`);
     const frames = Number(probe(file, ['-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0']));
     assert.ok(Math.abs(frames - duration * 25) <= 2, `${frames} frames in ${duration} s`);
     // The middle frame shows both cameras: red in the left cell, blue in the right one (BEST_FIT, 2 columns).
@@ -208,6 +211,12 @@ test('COMPOSED: two cameras of different sizes in one 1280x720 25 fps grid, thei
     assert.ok(rb > 180 && rr < 60 && rg < 60, 'right cell is the blue camera');
     // Letterbox above the 4:3 pictures in 640x720 cells stays black.
     assert.ok(px(320, 20).every((c) => c < 40), 'black letterbox');
+    // Near the end the red camera alone fills the canvas's height (960x720, centred), black bars left and right.
+    const last = execFileSync('ffmpeg', ['-v', 'error', '-sseof', '-0.5', '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 16 << 20 });
+    const lastPx = (x, y) => { const o = (y * 1280 + x) * 3; return [last[o], last[o + 1], last[o + 2]]; };
+    console.log(`after the blue camera left: centre ${lastPx(640, 360)}, left bar ${lastPx(80, 360)}, right of centre ${lastPx(1000, 360)}`);
+    assert.ok(lastPx(640, 360)[0] > 180 && lastPx(1000, 360)[0] > 180, 'red fills the middle');
+    assert.ok(lastPx(80, 360).every((c) => c < 40), 'black bar on the left');
     const thumbnail = await fetch(`${server.url}/openvidu/recordings/${rec.id}/${rec.id}.jpg`, { headers: auth(server.secret) });
     assert.equal(thumbnail.status, 200);
     const jpg = Buffer.from(await thumbnail.arrayBuffer());
