@@ -219,6 +219,11 @@ public sealed class RecordingManager : ISessionEventSink, IAsyncDisposable
         _logger.LogInformation("Recording {Id} stopped ({Reason})", entry.Info.Id, reason);
         var job = entry.Job!;
         lock (_finishing) _finishing.Add(Task.Run(() => FinishAsync(entry, job, reason)));
+        // A session kept open only by its recording (its last participant left) closes with it, as OpenVidu does.
+        if (reason != EndReason.automaticStop && !session.IsClosed && session.Snapshot().ActiveConnections.Count == 0 && session.EverActive)
+        {
+            session.Close(EndReason.lastParticipantLeft);
+        }
     }
 
     private async Task FinishAsync(Entry entry, IRecordingJob job, EndReason reason)

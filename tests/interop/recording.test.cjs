@@ -396,3 +396,26 @@ test('browsers whose role OPENVIDU_RECORDING_NOTIFICATION names hear recordingSt
     await camera.stop();
   }
 });
+
+test('a session kept open only by its recording closes when the recording is stopped', async () => {
+  const camera = await startCamera(['--codec', 'h264', '--width', '320', '--height', '240']);
+  const server = await startSightline({ OPENVIDU_RECORDING: 'true', OPENVIDU_RECORDING_PATH: path.join(tmp, 'kept') });
+  try {
+    const ov = new OpenVidu(server.url, server.secret);
+    const session = await ov.createSession();
+    const cam = await session.createConnection({ type: 'IPCAM', rtspUri: camera.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
+    await sleep(1000);
+    const rec = await ov.startRecording(session.sessionId, { outputMode: 'INDIVIDUAL' });
+    await sleep(2000);
+    await session.forceDisconnect(cam.connectionId);
+    // Its last participant left, but it is being recorded: the session stays (the automatic stop is 120 s away).
+    const get = () => fetch(`${server.url}/openvidu/api/sessions/${session.sessionId}`, { headers: auth(server.secret) });
+    assert.equal((await get()).status, 200);
+    await ov.stopRecording(rec.id);
+    await waitFor(async () => (await get()).status === 404, 5000, 'the session closed');
+    await waitFor(async () => (await ov.getRecording(rec.id)).status === 'ready', 15000, 'recording ready');
+  } finally {
+    await server.stop();
+    await camera.stop();
+  }
+});

@@ -94,7 +94,8 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            Fail(e.Message);
+            // The reason goes to webhooks too: name the file, not the server's folders.
+            Fail(e.Message.Replace(FilePath, Path.GetFileName(FilePath), StringComparison.Ordinal).Replace(" : ''", "", StringComparison.Ordinal));
         }
         finally
         {
