@@ -62,7 +62,8 @@ public static class DemoEndpoints
             if (props is null) return Results.Json(new { message = sessionError }, statusCode: 400);
             var session = registry.Find(sessionId);
             if (session is null && !registry.TryCreate(props, out session)) session = registry.Find(sessionId);
-            var cameraBody = JsonDocument.Parse(new JsonObject { ["type"] = "IPCAM", ["rtspUri"] = rtspUri, ["adaptativeBitrate"] = false, ["data"] = rtspUri is null ? "" : MaskedName(rtspUri) }.ToJsonString());
+            // adaptativeBitrate on, as OpenVidu defaults it: viewers on good links get the camera untouched, the others a lighter rung.
+            var cameraBody = JsonDocument.Parse(new JsonObject { ["type"] = "IPCAM", ["rtspUri"] = rtspUri, ["adaptativeBitrate"] = true, ["data"] = rtspUri is null ? "" : MaskedName(rtspUri) }.ToJsonString());
             var camera = PropertiesReader.ReadConnection(cameraBody.RootElement, out var error, out var missing);
             if (camera is null || missing) return Results.Json(new { message = error ?? "rtspUri is required" }, statusCode: 400);
             CameraUri.TryParse(camera.IpCamera!.RtspUri, out var uri, out _);
