@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using Sightline.Codecs;
 using Sightline.Rtp.Packetization;
@@ -199,62 +198,20 @@ public sealed class QualityLadder : IDisposable
         return output;
     }
 
-    // H.264/H.265 arrive as 4-byte length-prefixed NAL units; FFmpeg's decoders take Annex B.
+    // H.264/H.265 arrive as 4-byte length-prefixed NAL units; FFmpeg's decoders take Annex B (same size: 4-byte start
+    // codes). Both conversions go through buffers kept across frames.
     private ReadOnlySpan<byte> ToDecoderInput(EncodedFrame frame)
     {
         if (frame.Codec is not (MediaCodec.H264 or MediaCodec.H265)) return frame.Data;
-        if (_annexB.Length < frame.Data.Length + 64) _annexB = new byte[frame.Data.Length * 2];
-        var o = 0;
-        ReadOnlySpan<byte> rest = frame.Data;
-        while (Sightline.Rtp.Codecs.NalUnits.TryNext(ref rest, out var nal))
-        {
-            if (o + nal.Length + 4 > _annexB.Length) Array.Resize(ref _annexB, (o + nal.Length + 4) * 2);
-            BinaryPrimitives.WriteUInt32BigEndian(_annexB.AsSpan(o), 1);
-            nal.CopyTo(_annexB.AsSpan(o + 4));
-            o += 4 + nal.Length;
-        }
-        return _annexB.AsSpan(0, o);
+        if (_annexB.Length < frame.Data.Length) _annexB = new byte[frame.Data.Length * 2];
+        return _annexB.AsSpan(0, Sightline.Rtp.Codecs.NalUnits.ToAnnexB(frame.Data, _annexB));
     }
 
     private ReadOnlySpan<byte> ToLengthPrefixed(ReadOnlySpan<byte> annexB)
     {
-        var o = 0;
-        foreach (var (start, length) in AnnexBUnits(annexB))
-        {
-            if (o + length + 4 > _prefixed.Length) Array.Resize(ref _prefixed, (o + length + 4) * 2);
-            BinaryPrimitives.WriteUInt32BigEndian(_prefixed.AsSpan(o), (uint)length);
-            annexB.Slice(start, length).CopyTo(_prefixed.AsSpan(o + 4));
-            o += 4 + length;
-        }
-        return _prefixed.AsSpan(0, o);
-    }
-
-    // NAL units of an Annex B stream as (offset, length), start codes of 3 or 4 bytes.
-    private static List<(int Start, int Length)> AnnexBUnits(ReadOnlySpan<byte> s)
-    {
-        var units = new List<(int, int)>(4);
-        var start = -1;
-        var i = 0;
-        while (i + 2 < s.Length)
-        {
-            if (s[i] == 0 && s[i + 1] == 0 && s[i + 2] == 1)
-            {
-                if (start >= 0) units.Add((start, TrimZeros(s, start, i) - start));
-                i += 3;
-                start = i;
-                continue;
-            }
-            i++;
-        }
-        if (start >= 0 && start < s.Length) units.Add((start, s.Length - start));
-        return units;
-    }
-
-    // A 4-byte start code leaves a zero at the end of the unit before it.
-    private static int TrimZeros(ReadOnlySpan<byte> s, int start, int end)
-    {
-        while (end > start && s[end - 1] == 0) end--;
-        return end;
+        var needed = annexB.Length + annexB.Length / 4 + 4;
+        if (_prefixed.Length < needed) _prefixed = new byte[needed * 2];
+        return _prefixed.AsSpan(0, Sightline.Rtp.Codecs.NalUnits.ToLengthPrefixed(annexB, _prefixed));
     }
 
     public void Dispose()

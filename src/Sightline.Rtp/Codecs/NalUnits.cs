@@ -64,30 +64,63 @@ public static class NalUnits
     public static byte[] ToAnnexB(ReadOnlySpan<byte> lengthPrefixed)
     {
         var result = new byte[lengthPrefixed.Length];
+        return result[..ToAnnexB(lengthPrefixed, result)];
+    }
+
+    /// <summary>As <see cref="ToAnnexB(ReadOnlySpan{byte})"/> into <paramref name="destination"/> (as long as the input
+    /// is enough); returns the bytes written.</summary>
+    public static int ToAnnexB(ReadOnlySpan<byte> lengthPrefixed, Span<byte> destination)
+    {
         var o = 0;
         var rest = lengthPrefixed;
         while (TryNext(ref rest, out var nal))
         {
-            result[o + 3] = 1;
-            nal.CopyTo(result.AsSpan(o + 4));
+            destination.Slice(o, 4).Clear();
+            destination[o + 3] = 1;
+            nal.CopyTo(destination[(o + 4)..]);
             o += 4 + nal.Length;
         }
-        return o == result.Length ? result : result[..o];
+        return o;
     }
 
     /// <summary>An Annex B stream as a 4-byte length-prefixed access unit (the MP4 and RTP-depacketizer form).</summary>
     public static byte[] ToLengthPrefixed(ReadOnlySpan<byte> annexB)
     {
-        var nals = SplitAnnexB(annexB);
-        var result = new byte[nals.Sum(n => n.Length + 4)];
+        // A 3-byte start code becomes a 4-byte length: at most one byte more per unit, and a unit is at least 4 bytes.
+        var result = new byte[annexB.Length + annexB.Length / 4 + 4];
+        return result[..ToLengthPrefixed(annexB, result)];
+    }
+
+    /// <summary>As <see cref="ToLengthPrefixed(ReadOnlySpan{byte})"/> into <paramref name="destination"/> (input length
+    /// plus a quarter is enough); returns the bytes written. No allocation.</summary>
+    public static int ToLengthPrefixed(ReadOnlySpan<byte> annexB, Span<byte> destination)
+    {
         var o = 0;
-        foreach (var nal in nals)
+        var start = -1;
+        var i = 0;
+        while (i + 2 < annexB.Length)
         {
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(result.AsSpan(o), (uint)nal.Length);
-            nal.CopyTo(result, o + 4);
-            o += 4 + nal.Length;
+            if (annexB[i] == 0 && annexB[i + 1] == 0 && annexB[i + 2] == 1)
+            {
+                if (start >= 0) o += Put(annexB, start, i, destination[o..]);
+                i += 3;
+                start = i;
+                continue;
+            }
+            i++;
         }
-        return result;
+        if (start >= 0 && start < annexB.Length) o += Put(annexB, start, annexB.Length, destination[o..]);
+        return o;
+
+        // One unit, without the zeros a 4-byte start code leaves before the next one.
+        static int Put(ReadOnlySpan<byte> s, int start, int end, Span<byte> d)
+        {
+            if (end < s.Length) while (end > start && s[end - 1] == 0) end--;
+            if (end <= start) return 0;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(d, (uint)(end - start));
+            s[start..end].CopyTo(d[4..]);
+            return 4 + end - start;
+        }
     }
 
     /// <summary>The parameter sets of a length-prefixed access unit: SPS and PPS (H.264), or VPS, SPS and PPS (H.265).</summary>
