@@ -419,3 +419,27 @@ test('a session kept open only by its recording closes when the recording is sto
     await camera.stop();
   }
 });
+
+test('a server stopped normally (SIGTERM) finishes its running recordings first: ready after the restart', async () => {
+  const camera = await startCamera(['--codec', 'h264', '--width', '320', '--height', '240']);
+  const env = { OPENVIDU_RECORDING: 'true', OPENVIDU_RECORDING_PATH: path.join(tmp, 'sigterm') };
+  let server = await startSightline(env);
+  try {
+    let ov = new OpenVidu(server.url, server.secret);
+    const session = await ov.createSession();
+    await session.createConnection({ type: 'IPCAM', rtspUri: camera.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
+    await sleep(1000);
+    const rec = await ov.startRecording(session.sessionId, { outputMode: 'INDIVIDUAL' });
+    await sleep(3000);
+    assert.equal(await server.stop(), 0);
+    server = await startSightline(env);
+    ov = new OpenVidu(server.url, server.secret);
+    const after = await ov.getRecording(rec.id);
+    assert.equal(after.status, 'ready');
+    assert.ok(after.duration > 2.5 && after.size > 0, `${after.duration} s, ${after.size} bytes`);
+    assert.equal((await fetch(`${server.url}/openvidu/recordings/${rec.id}/${rec.id}.zip`, { headers: auth(server.secret) })).status, 200);
+  } finally {
+    await server.stop();
+    await camera.stop();
+  }
+});
