@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Sightline.Media.Sources;
+using Sightline.Recording.Containers;
 using Sightline.Recording.Individual;
 using Sightline.Sessions;
 using Sightline.Sessions.Events;
@@ -73,8 +74,9 @@ public sealed class RecordingManager : ISessionEventSink, IAsyncDisposable
         }
     }
 
-    // Recordings of earlier runs, from their metadata files. One that was running when the server stopped (a crash) is
-    // failed: its files are on disk and play up to their last fragment, but it was never finished.
+    // Recordings of earlier runs, from their metadata files. One that was running when the server died (a crash, a
+    // kill -9) is finished now from what reached the disk: its files play up to their last fragment, and an INDIVIDUAL
+    // one gets its sync JSON and ZIP from the list of streams kept while it ran. If nothing can be made of it, failed.
     private void Load()
     {
         if (!Directory.Exists(_options.Path)) return;
@@ -87,13 +89,58 @@ public sealed class RecordingManager : ISessionEventSink, IAsyncDisposable
             if (info is null) continue;
             if (info.Status is RecordingStatus.starting or RecordingStatus.started or RecordingStatus.stopped)
             {
-                info = info with { Status = RecordingStatus.failed };
-                _logger.LogWarning("Recording {Id} was interrupted (the server stopped while it ran): marked failed; its files play up to their last fragment", id);
+                var recovered = Recover(info, dir);
+                if (recovered is not null)
+                {
+                    info = recovered;
+                    _logger.LogWarning("Recording {Id} was interrupted (the server died while it ran) and is finished from what reached the disk: {Duration} s, {Size} bytes", id, info.Duration, info.Size);
+                }
+                else
+                {
+                    info = info with { Status = RecordingStatus.failed };
+                    _logger.LogWarning("Recording {Id} was interrupted (the server died while it ran) and nothing playable reached the disk: marked failed", id);
+                }
                 TrySave(info);
             }
             _recordings[id] = new Entry(info);
         }
     }
+
+    private RecordingInfo? Recover(RecordingInfo info, string dir)
+    {
+        try
+        {
+            if (info.Properties.OutputMode == OutputMode.INDIVIDUAL)
+            {
+                var listed = System.IO.Path.Combine(dir, IndividualJob.StreamsFile);
+                if (!File.Exists(listed)) return null;
+                var entries = System.Text.Json.JsonSerializer.Deserialize<List<IndividualOutput.Entry>>(File.ReadAllBytes(listed)) ?? [];
+                var files = new List<IndividualOutput.File>();
+                foreach (var e in entries)
+                {
+                    var path = new[] { ".mp4", ".webm" }.Select(x => System.IO.Path.Combine(dir, e.File + x)).FirstOrDefault(File.Exists);
+                    if (path is null || MediaFileInfo.Read(path) is not { DurationSeconds: > 0 } media) continue;
+                    var start = Math.Max(0, e.AddedAt - info.CreatedAt);
+                    files.Add(new IndividualOutput.File(path, e.ConnectionId, e.StreamId, e.ClientData, e.ServerData, media.HasAudio, media.HasVideo, e.TypeOfVideo, start, start + (long)(media.DurationSeconds * 1000)));
+                }
+                if (files.Count == 0) return null;
+                foreach (var stale in new[] { ".zip", ".json" }) File.Delete(System.IO.Path.Combine(dir, info.Name + stale));
+                var result = IndividualOutput.WriteAsync(info, dir, files).GetAwaiter().GetResult();
+                if (result.Error is not null) return null;
+                return info with { Status = RecordingStatus.ready, Size = result.Size, Duration = Math.Round(result.Duration, 3), Url = UrlOf(info.Id, result.MainFile!) };
+            }
+            var video = System.IO.Path.Combine(dir, info.Id + ".mp4");
+            if (!File.Exists(video) || MediaFileInfo.Read(video) is not { DurationSeconds: > 0 } composed) return null;
+            return info with { Status = RecordingStatus.ready, Size = new FileInfo(video).Length, Duration = Math.Round(composed.DurationSeconds, 3), Url = UrlOf(info.Id, info.Id + ".mp4") };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            _logger.LogWarning("Recording {Id} could not be finished after the interruption: {Reason}", info.Id, e.Message);
+            return null;
+        }
+    }
+
+    private string UrlOf(string id, string file) => $"{_options.PublicUrl.TrimEnd('/')}/openvidu/recordings/{id}/{file}";
 
     public IReadOnlyList<RecordingInfo> List()
     {
@@ -241,7 +288,7 @@ public sealed class RecordingManager : ISessionEventSink, IAsyncDisposable
         try
         {
             var error = entry.Error ?? result.Error;
-            var url = error is null && result.MainFile is not null ? $"{_options.PublicUrl.TrimEnd('/')}/openvidu/recordings/{entry.Info.Id}/{result.MainFile}" : null;
+            var url = error is null && result.MainFile is not null ? UrlOf(entry.Info.Id, result.MainFile) : null;
             entry.Info = entry.Info with
             {
                 Status = error is null ? RecordingStatus.ready : RecordingStatus.failed,

@@ -76,6 +76,13 @@ public sealed class Mp4WriterTests : IDisposable
         var decoded = await Ffprobe.RunAsync($"-v error -select_streams v:0 -show_entries frame=pts_time -of csv=p=0 \"{cut}\"");
         var last = decoded.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Number).Max();
         Assert.True(last >= 3.9, $"last decoded frame at {last} s");
+        // Read back without ffprobe (how a recording a crash cut short is finished): whole fragments only.
+        var info = MediaFileInfo.Read(cut)!;
+        Assert.True(info.HasVideo && !info.HasAudio);
+        Assert.InRange(info.DurationSeconds, 4.0, 5.41);
+        Assert.InRange(info.DurationSeconds, last, last + 0.05);
+        // The uncut file of the "dead" writer: every fragment but the last second, which was still in memory.
+        Assert.InRange(MediaFileInfo.Read(path)!.DurationSeconds, 6.99, 7.01);
     }
 
     [Fact]

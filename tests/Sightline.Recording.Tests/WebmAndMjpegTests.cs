@@ -40,6 +40,10 @@ public sealed class WebmAndMjpegTests : IDisposable
         File.WriteAllBytes(cut, File.ReadAllBytes(path)[..(int)(atFourSeconds + 500)]);
         var (cutCount, _) = await Ffprobe.CountVideoFramesAsync(cut, "", TimeSpan.FromSeconds(30));
         Assert.InRange(cutCount, 2 * 25, 101);
+        var read = MediaFileInfo.Read(cut)!;
+        Assert.True(read.HasVideo && !read.HasAudio);
+        Assert.InRange(read.DurationSeconds, (cutCount - 1) / 25.0, cutCount / 25.0 + 0.05);
+        Assert.InRange(MediaFileInfo.Read(path)!.DurationSeconds, 5.95, 6.05);
     }
 
     [Fact]

@@ -249,11 +249,15 @@ test('a server killed with SIGKILL while recording leaves a file that plays up t
     const last = Math.max(...times);
     console.log(`killed ${killedAfter.toFixed(1)} s into the recording: ${times.length} frames on disk, the last at ${last} s`);
     assert.ok(last >= killedAfter - 2 - 0.5, `last frame at ${last} s, killed at ${killedAfter} s`);
-    // A restarted server still lists the recording (failed: it was never finished), and its files stay.
+    // A restarted server finishes the recording from what reached the disk: ready, its ZIP holds the file.
     server = await startSightline(env);
     const after = await new OpenVidu(server.url, server.secret).getRecording(rec.id);
-    assert.equal(after.status, 'failed');
-    assert.ok(fs.existsSync(file));
+    console.log(`after the restart: ${after.status}, ${after.duration} s, ${after.size} bytes`);
+    assert.equal(after.status, 'ready');
+    assert.ok(after.duration >= killedAfter - 2.5 && after.duration <= killedAfter + 2, `duration ${after.duration}`);
+    const zip = readZip(Buffer.from(await (await fetch(`${server.url}/openvidu/recordings/${rec.id}/${rec.id}.zip`, { headers: auth(server.secret) })).arrayBuffer()));
+    assert.deepEqual(zip.map((e) => e.name).sort(), [`${cam.publishers[0].streamId}.mp4`, `${rec.id}.json`].sort());
+    assert.equal(zip.find((e) => e.name.endsWith('.mp4')).data.length, fs.statSync(file).size);
   } finally {
     await server.stop();
     await camera.stop();

@@ -21,6 +21,28 @@ internal sealed class IndividualJob(RecordingInfo recording, string folder, Came
     private sealed record Part(PublishedStream Stream, Connection Publisher, StreamRecorder Recorder, CameraSource Source, string Uri)
     {
         public bool Ended { get; set; }
+        public long AddedAt { get; init; }
+    }
+
+    /// <summary>The name of the file that lists the recording's streams while it runs (to finish it after a crash).</summary>
+    public const string StreamsFile = ".streams";
+
+    // What the sync JSON needs of each stream, kept on disk from the moment it is added: a recording a crash cut short
+    // can still be finished at the next start.
+    private void SaveStreams()
+    {
+        try
+        {
+            var entries = _parts.Select(p => new IndividualOutput.Entry(Path.GetFileName(p.Recorder.BasePath), p.Publisher.ConnectionId, p.Stream.StreamId,
+                p.Publisher.ClientData ?? "", p.Publisher.Properties.Data ?? "", p.Stream.MediaOptions.TypeOfVideo ?? "IPCAM", p.AddedAt)).ToList();
+            var path = Path.Combine(folder, StreamsFile);
+            File.WriteAllBytes(path + ".tmp", JsonSerializer.SerializeToUtf8Bytes(entries));
+            File.Move(path + ".tmp", path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("Recording {Id}: cannot save its list of streams: {Reason}", recording.Id, e.Message);
+        }
     }
 
     public event Action<string>? Failed;
@@ -41,7 +63,8 @@ internal sealed class IndividualJob(RecordingInfo recording, string folder, Came
             recorder.Failed += r => OnFailed(r.Error ?? "write failed");
             cameras.ViewerJoined(cam.RtspUri);
             source.AddRecorder(recorder);
-            _parts.Add(new Part(stream, publisher, recorder, source, cam.RtspUri));
+            _parts.Add(new Part(stream, publisher, recorder, source, cam.RtspUri) { AddedAt = time.GetUtcNow().ToUnixTimeMilliseconds() });
+            SaveStreams();
             logger.LogInformation("Recording {Id}: camera stream {Stream} into {File}", recording.Id, stream.StreamId, Path.GetFileName(file));
         }
     }
@@ -87,27 +110,14 @@ internal sealed class IndividualJob(RecordingInfo recording, string folder, Came
         foreach (var p in ending) await EndAsync(p);
         var error = all.Select(p => p.Recorder.Error).FirstOrDefault(e => e is not null);
         var written = all.Where(p => File.Exists(p.Recorder.FilePath) && p.Recorder.Size > 0).ToList();
-        var name = recording.Name;
-        try
+        var files = written.Select(p =>
         {
-            var sync = Path.Combine(folder, name + ".json");
-            await File.WriteAllBytesAsync(sync, SyncJson(written));
-            var zip = Path.Combine(folder, name + ".zip");
-            using (var archive = ZipFile.Open(zip, ZipArchiveMode.Create))
-            {
-                archive.CreateEntryFromFile(sync, name + ".json", CompressionLevel.NoCompression);
-                foreach (var p in written) archive.CreateEntryFromFile(p.Recorder.FilePath, Path.GetFileName(p.Recorder.FilePath), CompressionLevel.NoCompression);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            error ??= e.Message;
-        }
-        var size = written.Sum(p => new FileInfo(p.Recorder.FilePath).Length);
-        var offsets = written.Select(p => Offsets(p)).ToList();
-        var duration = offsets.Count == 0 ? 0 : (offsets.Max(o => o.End) - offsets.Min(o => o.Start)) / 1000.0;
-        if (written.Count == 0) error ??= "no stream of the session was recorded (no camera with record:true played)";
-        return new JobResult(size, duration, name + ".zip", error);
+            var (start, end) = Offsets(p);
+            return new IndividualOutput.File(p.Recorder.FilePath, p.Publisher.ConnectionId, p.Stream.StreamId, p.Publisher.ClientData ?? "",
+                p.Publisher.Properties.Data ?? "", p.Recorder.HasAudio, p.Recorder.HasVideo, p.Stream.MediaOptions.TypeOfVideo ?? "IPCAM", start, end);
+        }).ToList();
+        var result = await IndividualOutput.WriteAsync(recording, folder, files);
+        return result with { Error = error ?? result.Error };
     }
 
     // Milliseconds from the recording's start to the stream's first and last sample (never before the recording began:
@@ -118,41 +128,5 @@ internal sealed class IndividualJob(RecordingInfo recording, string folder, Came
         var startOffset = Math.Max(0, start - recording.CreatedAt);
         var endOffset = startOffset + (long)(p.Recorder.DurationSeconds * 1000);
         return (startOffset, Math.Max(startOffset, endOffset));
-    }
-
-    // OpenVidu's synchronization file: the recording, then one entry per file with its offsets.
-    private byte[] SyncJson(List<Part> parts)
-    {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteNumber("createdAt", recording.CreatedAt);
-            w.WriteString("id", recording.Id);
-            w.WriteString("name", recording.Name);
-            w.WriteString("sessionId", recording.SessionId);
-            w.WriteStartArray("files");
-            foreach (var p in parts)
-            {
-                var (start, end) = Offsets(p);
-                w.WriteStartObject();
-                w.WriteString("name", Path.GetFileName(p.Recorder.FilePath));
-                w.WriteString("connectionId", p.Publisher.ConnectionId);
-                w.WriteString("streamId", p.Stream.StreamId);
-                w.WriteNumber("size", new FileInfo(p.Recorder.FilePath).Length);
-                if (p.Publisher.ClientData is null) w.WriteString("clientData", "");
-                else w.WriteString("clientData", p.Publisher.ClientData);
-                w.WriteString("serverData", p.Publisher.Properties.Data ?? "");
-                w.WriteBoolean("hasAudio", p.Recorder.HasAudio);
-                w.WriteBoolean("hasVideo", p.Recorder.HasVideo);
-                if (p.Recorder.HasVideo) w.WriteString("typeOfVideo", p.Stream.MediaOptions.TypeOfVideo ?? "IPCAM");
-                w.WriteNumber("startTimeOffset", start);
-                w.WriteNumber("endTimeOffset", end);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-        return ms.ToArray();
     }
 }

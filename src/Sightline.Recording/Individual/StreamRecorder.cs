@@ -62,6 +62,8 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
     /// <summary>The file (its extension known once the camera's codec is).</summary>
     public string FilePath { get; private set; }
     private readonly string _basePath;
+    /// <summary>The file's path without its extension.</summary>
+    public string BasePath => _basePath;
     public long Size => _closedSize ?? _mp4?.BytesWritten ?? 0;
     private long? _closedSize;
     public bool HasVideo => _videoIndex >= 0;
