@@ -131,7 +131,11 @@ public sealed class CameraSource : IAsyncDisposable
     public void AddViewer(PeerConnection peer, bool adaptive = false)
     {
         var video = peer.Tracks.FirstOrDefault(t => t.Kind == "video");
-        var viewer = new Viewer(peer, adaptive, new RungSelector(TimeProvider.System) { CanProbe = video?.RtxSsrc is not null });
+        var viewer = new Viewer(peer, adaptive, new RungSelector(TimeProvider.System) { CanProbe = video?.RtxSsrc is not null })
+        {
+            Video = video,
+            Audio = peer.Tracks.FirstOrDefault(t => t.Kind == "audio"),
+        };
         if (adaptive) peer.BandwidthEstimated += (_, estimate) => OnEstimate(viewer, estimate);
         lock (_gate)
         {
@@ -187,8 +191,7 @@ public sealed class CameraSource : IAsyncDisposable
             gop = _gopValid ? [.. _gop] : [];
             viewer.Live = true;
         }
-        var track = viewer.Peer.Tracks.FirstOrDefault(t => t.Kind == "video");
-        if (track is null) return;
+        if (viewer.Video is not { } track) return;
         foreach (var frame in gop) viewer.Peer.SendFrame(track, frame);
     }
 
@@ -366,19 +369,16 @@ public sealed class CameraSource : IAsyncDisposable
     // One frame to one viewer, then the probe padding its rung selector asks for over the time since the last frame.
     private static void Send(Viewer viewer, PacketizedFrame frame, Sightline.WebRtc.Transport.SendBatch batch)
     {
-        foreach (var outbound in viewer.Peer.Tracks)
+        if (viewer.Video is not { } outbound) return;
+        viewer.Peer.SendFrame(outbound, frame, batch);
+        var now = Stopwatch.GetTimestamp();
+        var probe = viewer.Adaptive ? viewer.Selector.ProbeBitsPerSecond : 0;
+        if (probe > 0 && viewer.LastProbeTicks != 0)
         {
-            if (outbound.Kind != "video") continue;
-            viewer.Peer.SendFrame(outbound, frame, batch);
-            var now = Stopwatch.GetTimestamp();
-            var probe = viewer.Adaptive ? viewer.Selector.ProbeBitsPerSecond : 0;
-            if (probe > 0 && viewer.LastProbeTicks != 0)
-            {
-                var seconds = Math.Min(0.2, Stopwatch.GetElapsedTime(viewer.LastProbeTicks, now).TotalSeconds);
-                viewer.Peer.SendPadding(outbound, (int)(probe / 8 * seconds), batch);
-            }
-            viewer.LastProbeTicks = now;
+            var seconds = Math.Min(0.2, Stopwatch.GetElapsedTime(viewer.LastProbeTicks, now).TotalSeconds);
+            viewer.Peer.SendPadding(outbound, (int)(probe / 8 * seconds), batch);
         }
+        viewer.LastProbeTicks = now;
     }
 
     // A viewer's bandwidth estimate (from its peer's RTCP thread): its selector picks a rung; the move is made by the
@@ -449,11 +449,7 @@ public sealed class CameraSource : IAsyncDisposable
         var batch = _audioBatch ??= viewers[0].Peer.CreateSendBatch();
         foreach (var viewer in viewers)
         {
-            if (!viewer.Live) continue;
-            foreach (var outbound in viewer.Peer.Tracks)
-            {
-                if (outbound.Kind == "audio") viewer.Peer.SendFrame(outbound, packetized, batch);
-            }
+            if (viewer.Live && viewer.Audio is { } outbound) viewer.Peer.SendFrame(outbound, packetized, batch);
         }
         batch.Flush();
     }
@@ -525,5 +521,8 @@ public sealed class CameraSource : IAsyncDisposable
         /// <summary>Just moved onto a re-encoded rung: frames wait for that rung's keyframe.</summary>
         public bool AwaitKeyframe;
         public long LastProbeTicks;
+        /// <summary>The viewer's video and audio tracks, found once: the fan-out neither searches nor allocates per frame.</summary>
+        public OutboundTrack? Video { get; init; }
+        public OutboundTrack? Audio { get; init; }
     }
 }
