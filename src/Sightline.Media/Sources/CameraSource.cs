@@ -56,6 +56,9 @@ public sealed class CameraSource : IAsyncDisposable
     public QualityLadder? Ladder => _ladder;
     /// <summary>The camera's video bitrate as received (b/s, over the last second).</summary>
     public long CameraBitrate => _cameraRate.BitsPerSecond;
+    /// <summary>True when rung 0 is the camera's own video (a codec browsers decode), false when it must be re-encoded.</summary>
+    public bool PassthroughTop => _camera.Tracks.FirstOrDefault(t => t.IsVideo) is not { } video || QualityLadder.BrowsersDecode(video.Codec);
+
     /// <summary>Moves of viewers between rungs since the camera was published.</summary>
     public long LayerSwitches => Interlocked.Read(ref _switches);
     private int _gopBytes;
@@ -82,7 +85,7 @@ public sealed class CameraSource : IAsyncDisposable
         var specs = new List<TrackSpec>();
         foreach (var t in _camera.Tracks)
         {
-            if (t.Codec is MediaCodec.H264 or MediaCodec.VP8) specs.Add(new TrackSpec("video", t.Codec, t.Parameters.ProfileLevelId));
+            if (QualityLadder.BrowsersDecode(t.Codec)) specs.Add(new TrackSpec("video", t.Codec, t.Parameters.ProfileLevelId));
             // Browsers cannot decode these over WebRTC: they get H.264 made by the transcoder.
             else if (t.Codec is MediaCodec.H265 or MediaCodec.MJPEG) specs.Add(new TrackSpec("video", MediaCodec.H264, "42e01f"));
             else if (t.Codec is MediaCodec.PCMU or MediaCodec.PCMA or MediaCodec.Opus) specs.Add(new TrackSpec("audio", t.Codec));
@@ -232,7 +235,7 @@ public sealed class CameraSource : IAsyncDisposable
     private void OnVideo(EncodedFrame frame)
     {
         _cameraRate.Add(frame.Data.Length, Stopwatch.GetTimestamp());
-        var passthrough = frame.Codec is MediaCodec.H264 or MediaCodec.VP8;
+        var passthrough = QualityLadder.BrowsersDecode(frame.Codec);
         PacketizedFrame? packetized = null;
         if (passthrough)
         {
@@ -325,7 +328,6 @@ public sealed class CameraSource : IAsyncDisposable
             if (viewer.Rung == 0 && passthrough) continue;
             var pending = viewer.Pending;
             if (pending >= 0 && (pending > 0 || !passthrough) && _rungOutputs[pending] is { IsKeyframe: true }) Switch(viewer, pending, awaitKeyframe: false);
-            if (viewer.Rung == 0 && passthrough) continue;
             if (_rungOutputs[viewer.Rung] is not { } output) continue;
             if (viewer.AwaitKeyframe)
             {
@@ -386,8 +388,7 @@ public sealed class CameraSource : IAsyncDisposable
     private void OnEstimate(Viewer viewer, BandwidthEstimate estimate)
     {
         Span<long> bitrates = stackalloc long[QualityLadder.RungCount];
-        var passthrough = _camera.Tracks.Any(t => t.Codec is MediaCodec.H264 or MediaCodec.VP8);
-        for (var i = 0; i < bitrates.Length; i++) bitrates[i] = QualityLadder.BitrateOf(i, passthrough, _cameraRate.BitsPerSecond, LadderOptions);
+        for (var i = 0; i < bitrates.Length; i++) bitrates[i] = QualityLadder.BitrateOf(i, PassthroughTop, _cameraRate.BitsPerSecond, LadderOptions);
         var target = viewer.Selector.OnEstimate(estimate, bitrates);
         if (target != viewer.Rung && target != viewer.Pending) viewer.Pending = target;
         else if (target == viewer.Rung) viewer.Pending = -1;

@@ -52,6 +52,9 @@ public sealed class QualityLadder : IDisposable
     }
 
     public bool PassthroughTop { get; }
+
+    /// <summary>True for a camera codec browsers decode over WebRTC (H.264, VP8): its stream is rung 0 as it is.</summary>
+    public static bool BrowsersDecode(MediaCodec codec) => codec is MediaCodec.H264 or MediaCodec.VP8;
     /// <summary>The codec of re-encoded rungs: VP8 for a VP8 camera, else H.264.</summary>
     public MediaCodec OutputCodec { get; }
     /// <summary>Size of the camera's pictures (0 until the first one is decoded).</summary>

@@ -26,7 +26,7 @@ public static class CameraMetrics
         for (var i = 0; i < QualityLadder.RungCount; i++)
         {
             var rung = ladder?.Rungs[i];
-            var passthrough = i == 0 && (ladder?.PassthroughTop ?? !source.Camera.Tracks.Any(t => t.Codec is Sightline.Rtp.Packetization.MediaCodec.H265 or Sightline.Rtp.Packetization.MediaCodec.MJPEG));
+            var passthrough = i == 0 && source.PassthroughTop;
             w.WriteStartObject();
             w.WriteNumber("layer", i);
             w.WriteString("source", passthrough ? "camera" : "encoder");
