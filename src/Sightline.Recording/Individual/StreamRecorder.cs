@@ -1,10 +1,7 @@
-using System.Buffers.Binary;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Sightline.Media.Sources;
 using Sightline.Recording.Containers;
-using Sightline.Rtp.Codecs.H264;
-using Sightline.Rtp.Codecs.H265;
 using Sightline.Rtp.Packetization;
 using Sightline.Rtp.Time;
 using Sightline.Rtsp.Client;
@@ -164,9 +161,9 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
         if (first.IsVideo)
         {
             var sets = first.Codec is MediaCodec.H264 or MediaCodec.H265 ? Sightline.Rtp.Codecs.NalUnits.ParameterSets(keyframe.Data, first.Codec == MediaCodec.H265) : [];
-            var (width, height) = PictureSize(first.Codec, sets, first, keyframe.Data);
+            // The depacketizer has read the picture size from the SPS or the VP8/JPEG headers already.
             _videoIndex = tracks.Count;
-            tracks.Add(new Mp4Track(first.Codec, 90000, width, height, sets));
+            tracks.Add(new Mp4Track(first.Codec, 90000, first.Parameters.Width ?? 0, first.Parameters.Height ?? 0, sets));
         }
         var webm = first.Codec == MediaCodec.VP8;
         // WebM holds Opus only; MP4 holds AAC, G.711 and Opus.
@@ -194,21 +191,6 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
         MediaCodec.Opus => 48000,
         _ => t.Parameters.SampleRate ?? t.ClockRate,
     };
-
-    private static (int Width, int Height) PictureSize(MediaCodec codec, List<byte[]> sets, RtspTrack track, byte[] keyframe)
-    {
-        // A VP8 keyframe carries its size after the start code (RFC 6386 §9.1).
-        if (codec == MediaCodec.VP8 && keyframe.Length >= 10 && keyframe[3] == 0x9d && keyframe[4] == 0x01 && keyframe[5] == 0x2a)
-        {
-            return (BinaryPrimitives.ReadUInt16LittleEndian(keyframe.AsSpan(6)) & 0x3fff, BinaryPrimitives.ReadUInt16LittleEndian(keyframe.AsSpan(8)) & 0x3fff);
-        }
-        foreach (var nal in sets)
-        {
-            if (codec == MediaCodec.H264 && (nal[0] & 0x1f) == 7 && H264Sps.Parse(nal) is { } s) return (s.Width, s.Height);
-            if (codec == MediaCodec.H265 && (nal[0] >> 1 & 0x3f) == 33 && H265Sps.Parse(nal) is { } h) return (h.Width, h.Height);
-        }
-        return (track.Parameters.Width ?? 0, track.Parameters.Height ?? 0);
-    }
 
     /// <summary>Writes what is queued, the last fragment and the file's duration, and closes it.</summary>
     public async ValueTask DisposeAsync()
