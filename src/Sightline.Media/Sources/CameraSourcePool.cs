@@ -62,6 +62,41 @@ public sealed class CameraSourcePool(ILoggerFactory loggers, TimeSpan linger, Tr
         }
     }
 
+    /// <summary>
+    /// Holds a published camera playing for a recorder, as a viewer would (an on-demand camera connects and stays);
+    /// <see cref="RecorderLease.Attach"/> gives the recorder its frames; disposing the lease detaches it and lets go.
+    /// Null when the camera is not published.
+    /// </summary>
+    public RecorderLease? HoldForRecorder(string uri)
+    {
+        var source = Find(uri);
+        if (source is null) return null;
+        ViewerJoined(uri);
+        return new RecorderLease(this, source, uri);
+    }
+
+    /// <summary>A camera held for one recorder (see <see cref="HoldForRecorder"/>).</summary>
+    public sealed class RecorderLease(CameraSourcePool pool, CameraSource source, string uri) : IDisposable
+    {
+        private IFrameSink? _sink;
+        private int _released;
+
+        public CameraSource Source { get; } = source;
+
+        public void Attach(IFrameSink sink)
+        {
+            _sink = sink;
+            Source.AddRecorder(sink);
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 1) return;
+            if (_sink is not null) Source.RemoveRecorder(_sink);
+            pool.ViewerLeft(uri);
+        }
+    }
+
     /// <summary>Every camera source now (for metrics).</summary>
     public CameraSource[] Sources()
     {

@@ -61,16 +61,14 @@ internal sealed class ComposedJob : IRecordingJob
     public void AddStream(PublishedStream stream, Connection publisher)
     {
         if (!publisher.Properties.Record || stream.IpCamera is not { } cam) return;
-        var source = _cameras.Find(cam.RtspUri);
-        if (source is null) return;
         lock (_gate)
         {
             if (_tiles.Any(t => t.StreamId == stream.StreamId)) return;
-            var tile = new Tile(stream.StreamId, cam.RtspUri, source, _logger, _recording.Properties.HasVideo, _recording.Properties.HasAudio);
+            if (_cameras.HoldForRecorder(cam.RtspUri) is not { } lease) return;
+            var tile = new Tile(stream.StreamId, lease, _logger, _recording.Properties.HasVideo, _recording.Properties.HasAudio);
             _tiles.Add(tile);
             Relayout();
-            _cameras.ViewerJoined(cam.RtspUri);
-            source.AddRecorder(tile);
+            lease.Attach(tile);
         }
         _logger.LogInformation("Recording {Id}: camera stream {Stream} joins the composed grid", _recording.Id, stream.StreamId);
     }
@@ -90,8 +88,7 @@ internal sealed class ComposedJob : IRecordingJob
 
     private async Task EndAsync(Tile tile)
     {
-        tile.Source.RemoveRecorder(tile);
-        _cameras.ViewerLeft(tile.Uri);
+        tile.Lease.Dispose();
         await tile.DisposeAsync();
     }
 
@@ -297,11 +294,10 @@ internal sealed class ComposedJob : IRecordingJob
         private byte[] _y = [], _u = [], _v = [];
         private int _w, _h;
 
-        public Tile(string streamId, string uri, CameraSource source, ILogger logger, bool video, bool audio)
+        public Tile(string streamId, CameraSourcePool.RecorderLease lease, ILogger logger, bool video, bool audio)
         {
             StreamId = streamId;
-            Uri = uri;
-            Source = source;
+            Lease = lease;
             _logger = logger;
             _video = video;
             _audio = audio;
@@ -369,8 +365,8 @@ internal sealed class ComposedJob : IRecordingJob
         }
 
         public string StreamId { get; }
-        public string Uri { get; }
-        public CameraSource Source { get; }
+        /// <summary>The camera held for this tile.</summary>
+        public CameraSourcePool.RecorderLease Lease { get; }
         /// <summary>The tile's cell on the canvas (x, y, width, height).</summary>
         public (int X, int Y, int W, int H) Cell { get; set; }
 

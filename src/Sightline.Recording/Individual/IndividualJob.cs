@@ -18,7 +18,7 @@ internal sealed class IndividualJob(RecordingInfo recording, string folder, Came
     private readonly Dictionary<string, int> _timesRecorded = new(StringComparer.Ordinal);
     private bool _failed;
 
-    private sealed record Part(PublishedStream Stream, Connection Publisher, StreamRecorder Recorder, CameraSource Source, string Uri)
+    private sealed record Part(PublishedStream Stream, Connection Publisher, StreamRecorder Recorder, CameraSourcePool.RecorderLease Lease)
     {
         public bool Ended { get; set; }
         public long AddedAt { get; init; }
@@ -50,20 +50,18 @@ internal sealed class IndividualJob(RecordingInfo recording, string folder, Came
     public void AddStream(PublishedStream stream, Connection publisher)
     {
         if (!publisher.Properties.Record || stream.IpCamera is not { } cam) return;
-        var source = cameras.Find(cam.RtspUri);
-        if (source is null) return;
         lock (_gate)
         {
             if (_parts.Any(p => !p.Ended && p.Stream.StreamId == stream.StreamId)) return;
+            if (cameras.HoldForRecorder(cam.RtspUri) is not { } lease) return;
             // The same stream recorded again within one recording: "<stream>-1", "<stream>-2"…
             var n = _timesRecorded.GetValueOrDefault(stream.StreamId);
             _timesRecorded[stream.StreamId] = n + 1;
             var file = Path.Combine(folder, n == 0 ? stream.StreamId : $"{stream.StreamId}-{n}");
-            var recorder = new StreamRecorder(file, () => source.Camera.Tracks, recording.Properties.HasAudio, recording.Properties.HasVideo, logger, time);
+            var recorder = new StreamRecorder(file, () => lease.Source.Camera.Tracks, recording.Properties.HasAudio, recording.Properties.HasVideo, logger, time);
             recorder.Failed += r => OnFailed(r.Error ?? "write failed");
-            cameras.ViewerJoined(cam.RtspUri);
-            source.AddRecorder(recorder);
-            _parts.Add(new Part(stream, publisher, recorder, source, cam.RtspUri) { AddedAt = time.GetUtcNow().ToUnixTimeMilliseconds() });
+            lease.Attach(recorder);
+            _parts.Add(new Part(stream, publisher, recorder, lease) { AddedAt = time.GetUtcNow().ToUnixTimeMilliseconds() });
             SaveStreams();
             logger.LogInformation("Recording {Id}: camera stream {Stream} into {File}", recording.Id, stream.StreamId, Path.GetFileName(file));
         }
@@ -92,8 +90,7 @@ internal sealed class IndividualJob(RecordingInfo recording, string folder, Came
 
     private async Task EndAsync(Part p)
     {
-        p.Source.RemoveRecorder(p.Recorder);
-        cameras.ViewerLeft(p.Uri);
+        p.Lease.Dispose();
         await p.Recorder.DisposeAsync();
     }
 
