@@ -10,15 +10,19 @@ public sealed unsafe class VideoEncoder : IDisposable
     private readonly string _name;
     private readonly int _fps;
     private bool _keyframeNext;
+    private readonly int _bufferMs;
 
-    public VideoEncoder(string encoder, int width, int height, int fps, int bitrate)
+    /// <param name="rateBuffer">How big a burst may be, in time at the bitrate (the rate-control buffer): a short one keeps
+    /// keyframes from flooding a thin link; a recording can afford the default half second.</param>
+    public VideoEncoder(string encoder, int width, int height, int fps, int bitrate, TimeSpan? rateBuffer = null)
     {
         _name = encoder;
         _fps = fps;
+        _bufferMs = (int)(rateBuffer ?? TimeSpan.FromMilliseconds(500)).TotalMilliseconds;
         Width = width;
         Height = height;
         Bitrate = bitrate;
-        _handle = CodecException.Guard(() => Interop.EncoderOpen(encoder, width, height, fps, bitrate));
+        _handle = CodecException.Guard(() => Interop.EncoderOpen(encoder, width, height, fps, bitrate, _bufferMs));
         if (_handle == 0) throw new CodecException($"cannot open the '{encoder}' encoder at {width}x{height}");
     }
 
@@ -38,7 +42,7 @@ public sealed unsafe class VideoEncoder : IDisposable
             Interop.EncoderSetBitrate(_handle, bitrate);
             return;
         }
-        var reopened = Interop.EncoderOpen(_name, Width, Height, _fps, bitrate);
+        var reopened = Interop.EncoderOpen(_name, Width, Height, _fps, bitrate, _bufferMs);
         if (reopened == 0) throw new CodecException($"cannot reopen the '{_name}' encoder at {bitrate} b/s");
         Interop.EncoderClose(_handle);
         _handle = reopened;

@@ -30,6 +30,7 @@ typedef struct {
     AVPacket *packet;
     AVFrame *frame;
     int is_x264;
+    int buffer_ms; /* rate-control buffer, in ms of the target bitrate */
 } sl_encoder;
 
 typedef struct {
@@ -103,12 +104,14 @@ void sl_decoder_close(sl_decoder *d)
 }
 
 /* Real-time settings: no B-frames, no lookahead, constant frame rate, bitrate in bits per second. */
-sl_encoder *sl_encoder_open(const char *name, int width, int height, int fps, int bitrate)
+/* buffer_ms: the rate-control (VBV) buffer in ms of the bitrate: how big a burst (a keyframe) may be. */
+sl_encoder *sl_encoder_open(const char *name, int width, int height, int fps, int bitrate, int buffer_ms)
 {
     quiet();
     const AVCodec *codec = avcodec_find_encoder_by_name(name);
     if (!codec) return NULL;
     sl_encoder *e = calloc(1, sizeof *e);
+    e->buffer_ms = buffer_ms > 0 ? buffer_ms : 500;
     e->ctx = avcodec_alloc_context3(codec);
     AVCodecContext *c = e->ctx;
     c->width = width;
@@ -119,7 +122,7 @@ sl_encoder *sl_encoder_open(const char *name, int width, int height, int fps, in
     c->pix_fmt = strcmp(name, "mjpeg") == 0 ? AV_PIX_FMT_YUVJ420P : AV_PIX_FMT_YUV420P;
     c->bit_rate = bitrate;
     c->rc_max_rate = bitrate;
-    c->rc_buffer_size = bitrate / 4; /* a quarter second: a keyframe is not a burst a thin link drops */
+    c->rc_buffer_size = (int)((int64_t)bitrate * e->buffer_ms / 1000);
     c->gop_size = fps * 10;
     c->max_b_frames = 0;
     c->thread_count = 1;
@@ -155,7 +158,7 @@ int sl_encoder_set_bitrate(sl_encoder *e, int bitrate)
 {
     e->ctx->bit_rate = bitrate;
     e->ctx->rc_max_rate = bitrate;
-    e->ctx->rc_buffer_size = bitrate / 4; /* a quarter second: a keyframe is not a burst a thin link drops */
+    e->ctx->rc_buffer_size = (int)((int64_t)bitrate * e->buffer_ms / 1000);
     return 0;
 }
 

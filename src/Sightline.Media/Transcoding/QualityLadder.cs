@@ -163,7 +163,8 @@ public sealed class QualityLadder : IDisposable
         if (rung.Encoder is null || rung.Encoder.Width != width || rung.Encoder.Height != height)
         {
             rung.Close();
-            rung.Encoder = new VideoEncoder(_encoderName, width, height, _options.FramesPerSecond, bitrate);
+            // A quarter second of rate buffer: a rung's keyframe is not a burst its viewers' thin links drop.
+            rung.Encoder = new VideoEncoder(_encoderName, width, height, _options.FramesPerSecond, bitrate, TimeSpan.FromMilliseconds(250));
             rung.Scaler = new Scaler(width, height);
             rung.KeyframeWanted = true;
             rung.Opened++;
