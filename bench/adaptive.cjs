@@ -3,18 +3,12 @@
 // headless Chromium viewers on loopback, with adaptativeBitrate false (passthrough) and true. With good links no viewer
 // leaves the camera's own stream, so no decoder or encoder should run and both figures should match.
 // Prints figures, never pass/fail. Usage: node bench/adaptive.cjs [seconds]
-const fs = require('node:fs');
 const path = require('node:path');
 const interop = path.join(__dirname, '..', 'tests', 'interop');
+const { cpuOver } = require('./lib.cjs');
 const { OpenVidu } = require(path.join(interop, 'node_modules', 'openvidu-node-client'));
 const { startSightline, startCamera, waitFor } = require(path.join(interop, 'lib', 'sightline.cjs'));
 const { startPageServer, launchBrowser } = require(path.join(interop, 'lib', 'browser.cjs'));
-
-// User + system CPU seconds of a process so far (/proc/<pid>/stat, fields 14 and 15, in clock ticks of 1/100 s).
-function cpuSeconds(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 async function main() {
   const seconds = Number(process.argv[2] || 20);
@@ -42,10 +36,7 @@ async function main() {
         await waitFor(async () => ((await page.evaluate(() => window.result())).frames[streamId] || { count: 0 }).count >= 25, 20000, 'frames');
       }
       await new Promise((r) => setTimeout(r, 3000));
-      const c0 = cpuSeconds(server.pid);
-      const t0 = Date.now();
-      await new Promise((r) => setTimeout(r, seconds * 1000));
-      const cpu = (cpuSeconds(server.pid) - c0) / ((Date.now() - t0) / 1000);
+      const cpu = await cpuOver(server.pid, seconds);
       const runtime = await (await fetch(`${server.url}/openvidu/api/sightline/runtime`, { headers: { Authorization: auth } })).json();
       const c = runtime.cameras.find((x) => x.viewers === 3) || runtime.cameras[0];
       const frames = await Promise.all(viewers.map(async (p) => (await p.evaluate(() => window.result())).frames[streamId]));

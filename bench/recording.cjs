@@ -7,20 +7,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const interop = path.join(__dirname, '..', 'tests', 'interop');
+const { cpuOver } = require('./lib.cjs');
 const { OpenVidu } = require(path.join(interop, 'node_modules', 'openvidu-node-client'));
 const { startSightline, startCamera, waitFor } = require(path.join(interop, 'lib', 'sightline.cjs'));
-
-function cpuSeconds(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function measure(pid, seconds) {
-  const c0 = cpuSeconds(pid);
-  const t0 = Date.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  return (cpuSeconds(pid) - c0) / ((Date.now() - t0) / 1000);
-}
 
 async function main() {
   const seconds = Number(process.argv[2] || 15);
@@ -34,11 +23,11 @@ async function main() {
     const session = await ov.createSession();
     for (const c of cameras) await session.createConnection({ type: 'IPCAM', rtspUri: c.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
     await new Promise((r) => setTimeout(r, 4000));
-    const ingest = await measure(server.pid, seconds);
+    const ingest = await cpuOver(server.pid, seconds);
     console.log(`  10 cameras ingested, nothing recorded          : ${(ingest * 100).toFixed(1)} %`);
     const individual = await ov.startRecording(session.sessionId, { outputMode: 'INDIVIDUAL' });
     await new Promise((r) => setTimeout(r, 1000));
-    const withIndividual = await measure(server.pid, seconds);
+    const withIndividual = await cpuOver(server.pid, seconds);
     await ov.stopRecording(individual.id);
     const ready = await waitFor(async () => { const r = await ov.getRecording(individual.id); return r.status === 'ready' ? r : null; }, 30000, 'ready');
     console.log(`  10 cameras recorded INDIVIDUAL (no re-encode)  : ${(withIndividual * 100).toFixed(1)} %  (+${((withIndividual - ingest) * 100).toFixed(1)} % for recording; ${(ready.size / 1e6).toFixed(1)} MB in ${ready.duration} s)`);
@@ -47,10 +36,10 @@ async function main() {
     const four = await ov.createSession();
     for (const c of cameras.slice(0, 4)) await four.createConnection({ type: 'IPCAM', rtspUri: c.url, adaptativeBitrate: false, onlyPlayWithSubscribers: false });
     await new Promise((r) => setTimeout(r, 3000));
-    const ingest4 = await measure(server.pid, seconds);
+    const ingest4 = await cpuOver(server.pid, seconds);
     const composed = await ov.startRecording(four.sessionId, { outputMode: 'COMPOSED', resolution: '1280x720', frameRate: 25 });
     await new Promise((r) => setTimeout(r, 1000));
-    const withComposed = await measure(server.pid, seconds);
+    const withComposed = await cpuOver(server.pid, seconds);
     await ov.stopRecording(composed.id);
     const done = await waitFor(async () => { const r = await ov.getRecording(composed.id); return r.status === 'ready' ? r : null; }, 30000, 'ready');
     console.log(`  4 cameras ingested, nothing recorded           : ${(ingest4 * 100).toFixed(1)} %`);
