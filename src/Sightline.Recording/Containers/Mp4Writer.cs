@@ -44,6 +44,8 @@ public sealed class Mp4Writer : IMediaFileWriter
         public long LastDuration;
         public long NextDecodeTime = -1;
         public long End;
+        // Sum of the durations of Samples, kept as they are added.
+        public long Buffered;
     }
 
     public Mp4Writer(Stream output, IReadOnlyList<Mp4Track> tracks)
@@ -84,6 +86,7 @@ public sealed class Mp4Writer : IMediaFileWriter
         if (s.NextDecodeTime < 0) s.NextDecodeTime = s.HeldTime;
         s.Data.Write(s.Held!);
         s.Samples.Add((s.Held!.Length, duration, s.HeldSync));
+        s.Buffered += duration;
         s.LastDuration = duration;
         s.Held = null;
     }
@@ -95,8 +98,7 @@ public sealed class Mp4Writer : IMediaFileWriter
         for (var i = 0; i < _state.Length; i++)
         {
             var st = _state[i];
-            if (st.Samples.Count == 0) continue;
-            buffered = Math.Max(buffered, (double)st.Samples.Sum(x => x.Time) / _tracks[i].Timescale);
+            buffered = Math.Max(buffered, (double)st.Buffered / _tracks[i].Timescale);
         }
         if (buffered >= MaxFragment.TotalSeconds) return true;
         return track == _videoTrack && sync && buffered >= 1.0;
@@ -182,10 +184,11 @@ public sealed class Mp4Writer : IMediaFileWriter
             var s = _state[track];
             s.Data.Position = 0;
             s.Data.CopyTo(_out);
-            s.End = s.NextDecodeTime + s.Samples.Sum(x => x.Time);
+            s.End = s.NextDecodeTime + s.Buffered;
             s.NextDecodeTime = s.End;
             s.Data.SetLength(0);
             s.Samples.Clear();
+            s.Buffered = 0;
         }
         Sync();
     }
