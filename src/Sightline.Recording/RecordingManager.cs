@@ -32,6 +32,8 @@ public sealed class RecordingManager : ISessionEventSink, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, Entry> _recordings = new(StringComparer.Ordinal);
+    // The running recording of each session (by unique session id): session events find theirs without a scan.
+    private readonly Dictionary<string, Entry> _running = new(StringComparer.Ordinal);
     private readonly Channel<Func<Task>> _work = Channel.CreateUnbounded<Func<Task>>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
     private readonly List<Task> _finishing = [];
@@ -195,7 +197,7 @@ public sealed class RecordingManager : ISessionEventSink, IAsyncDisposable
         var session = _sessions.Find(sessionId);
         if (session is null) return new StartResult(null, 404, null);
         if (session.Properties.MediaMode == MediaMode.RELAYED) return new StartResult(null, 409, null);
-        if (_recordings.Values.Any(e => e.Session == session && e.Info.Status is RecordingStatus.starting or RecordingStatus.started)) return new StartResult(null, 409, null);
+        if (_running.ContainsKey(session.UniqueSessionId)) return new StartResult(null, 409, null);
         var snapshot = session.Snapshot();
         if (snapshot.ActiveConnections.Count == 0) return new StartResult(null, 406, null);
         if (properties.OutputMode == OutputMode.COMPOSED_QUICK_START) properties = properties with { OutputMode = OutputMode.COMPOSED };
@@ -223,6 +225,7 @@ public sealed class RecordingManager : ISessionEventSink, IAsyncDisposable
         job.Failed += error => _work.Writer.TryWrite(() => FailAsync(entry, error));
         entry.Job = job;
         _recordings[id] = entry;
+        _running[session.UniqueSessionId] = entry;
         foreach (var c in snapshot.ActiveConnections)
         {
             if (c.Publisher is { } stream) job.AddStream(stream, c);
@@ -256,6 +259,7 @@ public sealed class RecordingManager : ISessionEventSink, IAsyncDisposable
     private void StopLocked(Entry entry, EndReason reason)
     {
         if (entry.Info.Status != RecordingStatus.started) return;
+        _running.Remove(entry.Session!.UniqueSessionId);
         entry.Autostop?.Cancel();
         entry.Autostop = null;
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -355,7 +359,7 @@ public sealed class RecordingManager : ISessionEventSink, IAsyncDisposable
         await _gate.WaitAsync();
         try
         {
-            var entry = _recordings.Values.FirstOrDefault(r => r.Session?.SessionId == e.SessionId && r.Session.UniqueSessionId == e.UniqueSessionId && r.Info.Status == RecordingStatus.started);
+            var entry = _running.GetValueOrDefault(e.UniqueSessionId);
             switch (e)
             {
                 case WebRtcConnectionCreated { SubscriberConnectionId: null } created:
@@ -458,7 +462,7 @@ public sealed class RecordingManager : ISessionEventSink, IAsyncDisposable
         await _gate.WaitAsync();
         try
         {
-            foreach (var entry in _recordings.Values.ToList()) StopLocked(entry, EndReason.openviduServerStopped);
+            foreach (var entry in _running.Values.ToList()) StopLocked(entry, EndReason.openviduServerStopped);
         }
         finally
         {
