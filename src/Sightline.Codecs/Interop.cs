@@ -31,11 +31,11 @@ internal static unsafe partial class Interop
 
     [LibraryImport(Library, EntryPoint = "sl_version")] internal static partial int Version();
     [LibraryImport(Library, EntryPoint = "sl_error_text")] internal static partial void ErrorText(int code, byte* buffer, int size);
-    [LibraryImport(Library, EntryPoint = "sl_decoder_open", StringMarshalling = StringMarshalling.Utf8)] internal static partial nint DecoderOpen(string name);
+    [LibraryImport(Library, EntryPoint = "sl_decoder_open", StringMarshalling = StringMarshalling.Utf8)] internal static partial nint DecoderOpen(string name, int lowDelay);
     [LibraryImport(Library, EntryPoint = "sl_decoder_send")] internal static partial int DecoderSend(nint decoder, byte* data, int size, long pts);
     [LibraryImport(Library, EntryPoint = "sl_decoder_receive")] internal static partial int DecoderReceive(nint decoder, Picture* picture);
     [LibraryImport(Library, EntryPoint = "sl_decoder_close")] internal static partial void DecoderClose(nint decoder);
-    [LibraryImport(Library, EntryPoint = "sl_encoder_open", StringMarshalling = StringMarshalling.Utf8)] internal static partial nint EncoderOpen(string name, int width, int height, int fps, int bitrate, int bufferMs);
+    [LibraryImport(Library, EntryPoint = "sl_encoder_open", StringMarshalling = StringMarshalling.Utf8)] internal static partial nint EncoderOpen(string name, int width, int height, int fps, int bitrate, int bufferMs, int level);
     [LibraryImport(Library, EntryPoint = "sl_encoder_set_bitrate")] internal static partial int EncoderSetBitrate(nint encoder, int bitrate);
     [LibraryImport(Library, EntryPoint = "sl_encoder_send")] internal static partial int EncoderSend(nint encoder, byte* y, byte* u, byte* v, int ly, int lu, int lv, long pts, int keyframe);
     [LibraryImport(Library, EntryPoint = "sl_encoder_receive")] internal static partial int EncoderReceive(nint encoder, byte** data, int* size, int* keyframe, long* pts);

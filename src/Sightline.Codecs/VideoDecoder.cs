@@ -6,9 +6,11 @@ public sealed unsafe class VideoDecoder : IDisposable
     private nint _handle;
 
     /// <param name="codec">FFmpeg decoder name.</param>
-    public VideoDecoder(string codec)
+    /// <param name="lowDelay">Each picture out as soon as it is decoded; false for a stream that reorders frames
+    /// (B-frames), whose pictures then come out in presentation order, a few frames later.</param>
+    public VideoDecoder(string codec, bool lowDelay = true)
     {
-        _handle = CodecException.Guard(() => Interop.DecoderOpen(codec));
+        _handle = CodecException.Guard(() => Interop.DecoderOpen(codec, lowDelay ? 1 : 0));
         if (_handle == 0) throw new CodecException($"no '{codec}' decoder in this FFmpeg");
     }
 
@@ -23,6 +25,20 @@ public sealed unsafe class VideoDecoder : IDisposable
         }
         Picture picture;
         while (Interop.DecoderReceive(_handle, &picture) == 0) onPicture(in picture);
+    }
+
+    /// <summary>True when this machine's FFmpeg layer loads and has the decoder (re-encoding can work).</summary>
+    public static bool Available(string codec)
+    {
+        try
+        {
+            using var decoder = new VideoDecoder(codec);
+            return true;
+        }
+        catch (CodecException)
+        {
+            return false;
+        }
     }
 
     public void Dispose()

@@ -11,18 +11,21 @@ public sealed unsafe class VideoEncoder : IDisposable
     private readonly int _fps;
     private bool _keyframeNext;
     private readonly int _bufferMs;
+    private readonly int _level;
 
     /// <param name="rateBuffer">How big a burst may be, in time at the bitrate (the rate-control buffer): a short one keeps
     /// keyframes from flooding a thin link; a recording can afford the default half second.</param>
-    public VideoEncoder(string encoder, int width, int height, int fps, int bitrate, TimeSpan? rateBuffer = null)
+    /// <param name="level">H.264 <c>level_idc</c> the stream announces and is held to (31 = 3.1); 0 lets the encoder choose.</param>
+    public VideoEncoder(string encoder, int width, int height, int fps, int bitrate, TimeSpan? rateBuffer = null, int level = 0)
     {
+        _level = level;
         _name = encoder;
         _fps = fps;
         _bufferMs = (int)(rateBuffer ?? TimeSpan.FromMilliseconds(500)).TotalMilliseconds;
         Width = width;
         Height = height;
         Bitrate = bitrate;
-        _handle = CodecException.Guard(() => Interop.EncoderOpen(encoder, width, height, fps, bitrate, _bufferMs));
+        _handle = CodecException.Guard(() => Interop.EncoderOpen(encoder, width, height, fps, bitrate, _bufferMs, level));
         if (_handle == 0) throw new CodecException($"cannot open the '{encoder}' encoder at {width}x{height}");
     }
 
@@ -42,7 +45,7 @@ public sealed unsafe class VideoEncoder : IDisposable
             Interop.EncoderSetBitrate(_handle, bitrate);
             return;
         }
-        var reopened = Interop.EncoderOpen(_name, Width, Height, _fps, bitrate, _bufferMs);
+        var reopened = Interop.EncoderOpen(_name, Width, Height, _fps, bitrate, _bufferMs, _level);
         if (reopened == 0) throw new CodecException($"cannot reopen the '{_name}' encoder at {bitrate} b/s");
         Interop.EncoderClose(_handle);
         _handle = reopened;

@@ -21,7 +21,14 @@ public enum PeerState { New, Checking, Connected, Failed, Closed }
 public enum IceTransports { UdpAndTcp, UdpOnly, TcpOnly }
 
 /// <summary>A track the server offers to send: its kind and codec, and for H.264 the stream's profile-level-id.</summary>
-public sealed record TrackSpec(string Kind, MediaCodec Codec, string? ProfileLevelId = null);
+public sealed record TrackSpec(string Kind, MediaCodec Codec, string? ProfileLevelId = null)
+{
+    /// <summary>Answering: the offered payload type to send on, chosen by the caller (null: the first that fits).</summary>
+    public int? PayloadType { get; init; }
+    /// <summary>The fmtp the answer states for the payload type: what is really sent (null: the offer's, or for H.264
+    /// the stream's <see cref="ProfileLevelId"/>).</summary>
+    public IReadOnlyDictionary<string, string>? Fmtp { get; init; }
+}
 
 /// <summary>
 /// The server side of one browser's WebRTC connection: answers its offer (ICE-lite, DTLS passive), answers its
@@ -94,8 +101,12 @@ public sealed class PeerConnection : IDisposable
     /// inactive. <paramref name="candidateAddresses"/> are the host addresses announced (at least one).
     /// </summary>
     public string Answer(string offerSdp, IReadOnlyList<TrackSpec> tracks, IReadOnlyList<IPAddress> candidateAddresses, string streamId = "sightline", IceTransports transports = IceTransports.UdpAndTcp)
+        => Answer(RemoteOffer.Parse(offerSdp), tracks, candidateAddresses, streamId, transports);
+
+    /// <summary>As <see cref="Answer(string, IReadOnlyList{TrackSpec}, IReadOnlyList{IPAddress}, string, IceTransports)"/>, for an offer read already.</summary>
+    public string Answer(RemoteOffer offer, IReadOnlyList<TrackSpec> tracks, IReadOnlyList<IPAddress> candidateAddresses, string streamId = "sightline", IceTransports transports = IceTransports.UdpAndTcp)
     {
-        _remote = RemoteOffer.Parse(offerSdp);
+        _remote = offer;
         var answered = new List<AnsweredMedia>();
         var remaining = tracks.ToList();
         foreach (var media in _remote.Media)
@@ -104,7 +115,7 @@ public sealed class PeerConnection : IDisposable
             var spec = remaining.FirstOrDefault(t => t.Kind == media.Kind);
             if (spec is not null && media.Direction is "recvonly" or "sendrecv")
             {
-                codec = spec.Codec switch
+                codec = spec.PayloadType is { } pt ? media.Codecs.FirstOrDefault(c => c.PayloadType == pt) : spec.Codec switch
                 {
                     MediaCodec.H264 => RemoteOffer.ChooseH264(media, spec.ProfileLevelId),
                     MediaCodec.VP8 => media.Codecs.FirstOrDefault(c => c.Name.Equals("VP8", StringComparison.OrdinalIgnoreCase)),
@@ -113,6 +124,12 @@ public sealed class PeerConnection : IDisposable
                     MediaCodec.PCMA => media.Codecs.FirstOrDefault(c => c.Name.Equals("PCMA", StringComparison.OrdinalIgnoreCase)),
                     _ => null,
                 };
+                // The answer states what is sent: the caller's fmtp, or for H.264 the stream's own profile and level.
+                if (codec is not null && spec.Fmtp is { } fmtp) codec = codec with { Fmtp = fmtp };
+                else if (codec is not null && spec.Codec == MediaCodec.H264 && spec.ProfileLevelId is { Length: 6 } pli)
+                {
+                    codec = codec with { Fmtp = new Dictionary<string, string> { ["level-asymmetry-allowed"] = "1", ["packetization-mode"] = "1", ["profile-level-id"] = pli } };
+                }
             }
             var ssrc = (uint)Random.Shared.Next(1, int.MaxValue);
             uint? rtxSsrc = codec?.RtxPayloadType is not null ? (uint)Random.Shared.Next(1, int.MaxValue) : null;
@@ -134,6 +151,15 @@ public sealed class PeerConnection : IDisposable
     /// our codecs, RTX and header extensions, ICE-lite and <c>setup:actpass</c>; <see cref="SetRemoteAnswer"/> completes it.
     /// </summary>
     public string CreateOffer(IReadOnlyList<TrackSpec> tracks, IReadOnlyList<IPAddress> candidateAddresses, string streamId = "sightline", IceTransports transports = IceTransports.UdpAndTcp)
+        => CreateOffer(tracks.Select(t => (IReadOnlyList<TrackSpec>)[t]).ToList(), candidateAddresses, streamId, transports);
+
+    /// <summary>
+    /// As <see cref="CreateOffer(IReadOnlyList{TrackSpec}, IReadOnlyList{IPAddress}, string, IceTransports)"/> with
+    /// several codecs on an m-line, in order of preference: the browser's answer picks one (RFC 8829 §5.3.1), and
+    /// <see cref="Tracks"/> then hold what it picked. Each codec's payload type is its <see cref="TrackSpec.PayloadType"/>
+    /// or one given here, so the caller can tell them apart.
+    /// </summary>
+    public string CreateOffer(IReadOnlyList<IReadOnlyList<TrackSpec>> mediaLines, IReadOnlyList<IPAddress> candidateAddresses, string streamId = "sightline", IceTransports transports = IceTransports.UdpAndTcp)
     {
         _offered = [];
         var extensions = new Dictionary<string, int>
@@ -143,26 +169,45 @@ public sealed class PeerConnection : IDisposable
             ["http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"] = 3,
         };
         string[] videoFeedback = ["nack", "nack pli", "ccm fir", "goog-remb", "transport-cc"];
-        for (var i = 0; i < tracks.Count; i++)
+        var nextVideoPt = 96;
+        for (var i = 0; i < mediaLines.Count; i++)
         {
-            var t = tracks[i];
+            var line = mediaLines[i];
+            var kind = line[0].Kind;
             var mid = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            OfferedCodec codec = t.Codec switch
+            var codecs = new List<OfferedCodec>();
+            foreach (var t in line)
             {
-                MediaCodec.H264 => new OfferedCodec(102, "H264", 90000, 1, new Dictionary<string, string>
+                OfferedCodec codec;
+                if (t.Codec is MediaCodec.H264 or MediaCodec.VP8)
                 {
-                    ["level-asymmetry-allowed"] = "1", ["packetization-mode"] = "1", ["profile-level-id"] = t.ProfileLevelId ?? "42e01f",
-                }, videoFeedback, 103),
-                MediaCodec.VP8 => new OfferedCodec(96, "VP8", 90000, 1, new Dictionary<string, string>(), videoFeedback, 97),
-                MediaCodec.Opus => new OfferedCodec(111, "opus", 48000, 2, new Dictionary<string, string> { ["minptime"] = "10", ["useinbandfec"] = "1" }, ["transport-cc"], null),
-                MediaCodec.PCMA => new OfferedCodec(8, "PCMA", 8000, 1, new Dictionary<string, string>(), [], null),
-                _ => new OfferedCodec(0, "PCMU", 8000, 1, new Dictionary<string, string>(), [], null),
-            };
-            var media = new OfferedMedia(t.Kind, mid, "recvonly", [codec], extensions);
+                    var pt = t.PayloadType ?? nextVideoPt;
+                    nextVideoPt = Math.Max(nextVideoPt, pt + 2);
+                    codec = t.Codec == MediaCodec.H264
+                        ? new OfferedCodec(pt, "H264", 90000, 1, t.Fmtp ?? new Dictionary<string, string>
+                        {
+                            ["level-asymmetry-allowed"] = "1", ["packetization-mode"] = "1", ["profile-level-id"] = t.ProfileLevelId ?? "42e01f",
+                        }, videoFeedback, pt + 1)
+                        : new OfferedCodec(pt, "VP8", 90000, 1, new Dictionary<string, string>(), videoFeedback, pt + 1);
+                }
+                else
+                {
+                    codec = t.Codec switch
+                    {
+                        MediaCodec.Opus => new OfferedCodec(111, "opus", 48000, 2, new Dictionary<string, string> { ["minptime"] = "10", ["useinbandfec"] = "1" }, ["transport-cc"], null),
+                        MediaCodec.PCMA => new OfferedCodec(8, "PCMA", 8000, 1, new Dictionary<string, string>(), [], null),
+                        _ => new OfferedCodec(0, "PCMU", 8000, 1, new Dictionary<string, string>(), [], null),
+                    };
+                }
+                codecs.Add(codec);
+            }
+            var media = new OfferedMedia(kind, mid, "recvonly", codecs, extensions);
             var ssrc = (uint)Random.Shared.Next(1, int.MaxValue);
-            uint? rtxSsrc = codec.RtxPayloadType is not null ? (uint)Random.Shared.Next(1, int.MaxValue) : null;
-            _tracks.Add(new OutboundTrack(t.Kind, mid, codec.Name, codec.PayloadType, codec.ClockRate, ssrc, codec.RtxPayloadType, rtxSsrc, extensions));
-            _offered.Add(new AnsweredMedia(media, codec, ssrc, streamId, $"{streamId}-{t.Kind}", rtxSsrc));
+            uint? rtxSsrc = codecs.Any(c => c.RtxPayloadType is not null) ? (uint)Random.Shared.Next(1, int.MaxValue) : null;
+            // Until the answer says otherwise, the track sends the first codec.
+            var first = codecs[0];
+            _tracks.Add(new OutboundTrack(kind, mid, first.Name, first.PayloadType, first.ClockRate, ssrc, first.RtxPayloadType, rtxSsrc, extensions));
+            _offered.Add(new AnsweredMedia(media, first, ssrc, streamId, $"{streamId}-{kind}", rtxSsrc) { Alternatives = codecs });
         }
         _offeredCandidates = Candidates(candidateAddresses, transports);
         State = PeerState.Checking;
@@ -172,8 +217,9 @@ public sealed class PeerConnection : IDisposable
     }
 
     /// <summary>
-    /// Takes the browser's answer to <see cref="CreateOffer"/>: its ICE credentials and fingerprint, its DTLS role
-    /// (<c>active</c> makes us the DTLS server, <c>passive</c> the client), and which m-lines it accepted.
+    /// Takes the browser's answer to <see cref="CreateOffer(IReadOnlyList{IReadOnlyList{TrackSpec}}, IReadOnlyList{IPAddress}, string, IceTransports)"/>:
+    /// its ICE credentials and fingerprint, its DTLS role (<c>active</c> makes us the DTLS server, <c>passive</c> the
+    /// client), and which m-lines it accepted with which of our codecs (the first of ours it lists).
     /// </summary>
     public void SetRemoteAnswer(string answerSdp)
     {
@@ -182,9 +228,17 @@ public sealed class PeerConnection : IDisposable
         _dtlsServer = !_remote.Setup.Equals("passive", StringComparison.OrdinalIgnoreCase);
         foreach (var media in _remote.Media)
         {
+            var index = _tracks.FindIndex(t => t.Mid == media.Mid);
+            if (index < 0) continue;
+            var ours = _offered.FirstOrDefault(o => o.Offer.Mid == media.Mid)?.Alternatives ?? [];
+            var picked = media.Codecs.Select(c => ours.FirstOrDefault(o => o.PayloadType == c.PayloadType)).FirstOrDefault(o => o is not null);
+            var track = _tracks[index];
             // A rejected m-line (no codec of ours in the answer) loses its track.
-            var ours = _tracks.FirstOrDefault(t => t.Mid == media.Mid);
-            if (ours is not null && !media.Codecs.Any(c => c.PayloadType == ours.PayloadType)) _tracks.Remove(ours);
+            if (picked is null) _tracks.RemoveAt(index);
+            else if (picked.PayloadType != track.PayloadType)
+            {
+                _tracks[index] = new OutboundTrack(track.Kind, track.Mid, picked.Name, picked.PayloadType, picked.ClockRate, track.Ssrc, picked.RtxPayloadType, track.RtxSsrc, _offered.First(o => o.Offer.Mid == media.Mid).Offer.Extensions);
+            }
         }
     }
 

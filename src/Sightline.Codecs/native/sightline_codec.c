@@ -46,7 +46,9 @@ static void quiet(void) { av_log_set_level(AV_LOG_ERROR); }
 
 void sl_error_text(int code, char *buffer, int size) { av_strerror(code, buffer, (size_t)size); }
 
-sl_decoder *sl_decoder_open(const char *name)
+/* low_delay: output each picture as soon as it is decoded; off for streams that reorder frames (B-frames), whose
+ * pictures must come out in presentation order. */
+sl_decoder *sl_decoder_open(const char *name, int low_delay)
 {
     quiet();
     const AVCodec *codec = avcodec_find_decoder_by_name(name);
@@ -54,7 +56,7 @@ sl_decoder *sl_decoder_open(const char *name)
     sl_decoder *d = calloc(1, sizeof *d);
     d->ctx = avcodec_alloc_context3(codec);
     d->ctx->thread_count = 1;
-    d->ctx->flags |= AV_CODEC_FLAG_LOW_DELAY;
+    if (low_delay) d->ctx->flags |= AV_CODEC_FLAG_LOW_DELAY;
     if (avcodec_open2(d->ctx, codec, NULL) < 0) {
         avcodec_free_context(&d->ctx);
         free(d);
@@ -104,8 +106,9 @@ void sl_decoder_close(sl_decoder *d)
 }
 
 /* Real-time settings: no B-frames, no lookahead, constant frame rate, bitrate in bits per second. */
-/* buffer_ms: the rate-control (VBV) buffer in ms of the bitrate: how big a burst (a keyframe) may be. */
-sl_encoder *sl_encoder_open(const char *name, int width, int height, int fps, int bitrate, int buffer_ms)
+/* buffer_ms: the rate-control (VBV) buffer in ms of the bitrate: how big a burst (a keyframe) may be.
+ * level: H.264 level_idc to announce and hold to (31 = 3.1), 0 = the encoder's own choice. */
+sl_encoder *sl_encoder_open(const char *name, int width, int height, int fps, int bitrate, int buffer_ms, int level)
 {
     quiet();
     const AVCodec *codec = avcodec_find_encoder_by_name(name);
@@ -126,6 +129,7 @@ sl_encoder *sl_encoder_open(const char *name, int width, int height, int fps, in
     c->gop_size = fps * 10;
     c->max_b_frames = 0;
     c->thread_count = 1;
+    if (level > 0) c->level = level;
     if (strcmp(name, "mjpeg") != 0) c->flags |= AV_CODEC_FLAG_LOW_DELAY; /* MJPEG refuses the flag (every frame stands alone anyway) */
     e->is_x264 = strcmp(name, "libx264") == 0;
     if (e->is_x264) {

@@ -14,10 +14,12 @@ namespace Sightline.Media.Sources;
 /// writes a header and encrypts. Viewers live in a copy-on-write array: the camera's loop takes no lock to fan out.
 /// </summary>
 /// <remarks>
-/// Video goes through a <see cref="QualityLadder"/> only when someone needs it: an adaptive viewer whose own link does
-/// not carry the camera's stream moves to a re-encoded rung shared with every viewer on it (and back up when its link
-/// allows), and a camera codec browsers cannot decode (H.265, MJPEG) is re-encoded for everyone. With every viewer on
-/// the camera's own stream no decoder or encoder runs.
+/// Each viewer gets the video in the codec its own offer took (<see cref="Negotiation.ViewerVideo"/>): the camera's own
+/// stream when its browser decodes it, else layers of a <see cref="QualityLadder"/>, which runs only when someone
+/// needs it: a viewer whose browser lacks the camera's codec or profile, a camera codec browsers cannot decode (H.265,
+/// MJPEG), a camera that reorders frames (B-frames), or an adaptive viewer whose own link does not carry the camera's
+/// stream (it moves to a lighter layer shared with every viewer on it, and back up when its link allows). With every
+/// viewer on the camera's own stream no decoder or encoder runs.
 /// </remarks>
 public sealed class CameraSource : IAsyncDisposable
 {
@@ -33,8 +35,10 @@ public sealed class CameraSource : IAsyncDisposable
     private Sightline.WebRtc.Transport.SendBatch? _videoBatch, _audioBatch;
     private QualityLadder? _ladder;
     private bool _ladderFailed;
+    private bool _ladderReorders;
     private long _ladderIdleSince;
-    private readonly PacketizedFrame?[] _rungOutputs = new PacketizedFrame?[QualityLadder.RungCount];
+    private readonly PacketizedFrame?[] _rungOutputs = new PacketizedFrame?[QualityLadder.LayerCount];
+    private bool _reorderLogged;
     // The current GOP as the camera sent it, to bring a new ladder's decoder up to the live frame.
     private readonly List<EncodedFrame> _rawGop = [];
     private RateMeter _cameraRate;
@@ -56,13 +60,19 @@ public sealed class CameraSource : IAsyncDisposable
     public QualityLadder? Ladder => _ladder;
     /// <summary>The camera's video bitrate as received (b/s, over the last second).</summary>
     public long CameraBitrate => _cameraRate.BitsPerSecond;
-    /// <summary>True when rung 0 is the camera's own video (a codec browsers decode), false when it must be re-encoded.</summary>
-    public bool PassthroughTop => _camera.Tracks.FirstOrDefault(t => t.IsVideo) is not { } video || QualityLadder.BrowsersDecode(video.Codec);
+    /// <summary>True when the camera's own video can go to browsers as it is (H.264 or VP8 without reordering).</summary>
+    public bool PassthroughTop => _camera.Tracks.FirstOrDefault(t => t.IsVideo) is not { } video || Usable(video.Codec, video.Parameters);
+
+    // The camera's stream can be a viewer's top layer: a codec browsers decode, without frame reordering (B-frames).
+    private static bool Usable(MediaCodec codec, CodecParameters parameters) => QualityLadder.BrowsersDecode(codec) && parameters.ReorderDepth is not > 0;
 
     /// <summary>Moves of viewers between rungs since the camera was published.</summary>
     public long LayerSwitches => Interlocked.Read(ref _switches);
     private int _gopBytes;
     private bool _gopValid;
+    // The cached GOP's packetized frames are the camera's own stream, usable by viewers that take it, in this codec.
+    private bool _gopUsable;
+    private MediaCodec _gopCodec;
     private bool _running;
 
     public CameraSource(string uri, int networkCacheMs, ILogger logger)
@@ -79,20 +89,24 @@ public sealed class CameraSource : IAsyncDisposable
     public int ViewerCount => _viewers.Length;
     public long FramesFannedOut { get; private set; }
 
-    /// <summary>What this camera can send to a browser now (video H.264/VP8, audio G.711/Opus), from its last session.</summary>
-    public IReadOnlyList<TrackSpec> BrowserTracks()
+    /// <summary>The camera's video as choosing a viewer's codec needs it (null while unknown: the camera has not played).</summary>
+    public Negotiation.CameraVideo? Video()
     {
-        var specs = new List<TrackSpec>();
+        if (_camera.Tracks.FirstOrDefault(t => t.IsVideo) is not { } t) return null;
+        var p = t.Parameters;
+        return new Negotiation.CameraVideo(t.Codec, p.ProfileLevelId, p.ReorderDepth is > 0, p.Width ?? 0, p.Height ?? 0);
+    }
+
+    /// <summary>What this camera can send to a browser as audio now (G.711/Opus as they are, AAC as Opus), from its last session.</summary>
+    public TrackSpec? BrowserAudio()
+    {
         foreach (var t in _camera.Tracks)
         {
-            if (QualityLadder.BrowsersDecode(t.Codec)) specs.Add(new TrackSpec("video", t.Codec, t.Parameters.ProfileLevelId));
-            // Browsers cannot decode these over WebRTC: they get H.264 made by the transcoder.
-            else if (t.Codec is MediaCodec.H265 or MediaCodec.MJPEG) specs.Add(new TrackSpec("video", MediaCodec.H264, "42e01f"));
-            else if (t.Codec is MediaCodec.PCMU or MediaCodec.PCMA or MediaCodec.Opus) specs.Add(new TrackSpec("audio", t.Codec));
+            if (t.Codec is MediaCodec.PCMU or MediaCodec.PCMA or MediaCodec.Opus) return new TrackSpec("audio", t.Codec);
             // AAC is not a WebRTC codec: browsers get Opus made by the audio transcoder.
-            else if (t.Codec == MediaCodec.AAC) specs.Add(new TrackSpec("audio", MediaCodec.Opus));
+            if (t.Codec == MediaCodec.AAC) return new TrackSpec("audio", MediaCodec.Opus);
         }
-        return specs;
+        return null;
     }
 
     /// <summary>Waits until the camera has played at least once (so its codecs are known), or the timeout.</summary>
@@ -128,16 +142,21 @@ public sealed class CameraSource : IAsyncDisposable
     }
 
     /// <summary>
-    /// Adds a viewer; once its peer is connected it gets the cached GOP, then live frames. An <paramref name="adaptive"/>
-    /// viewer (<c>adaptativeBitrate</c>) moves between the ladder's rungs with its own bandwidth estimates.
+    /// Adds a viewer; once its peer is connected it gets the cached GOP (when it takes the camera's own stream), then
+    /// live frames. An <paramref name="adaptive"/> viewer (<c>adaptativeBitrate</c>) moves between the ladder's rungs
+    /// with its own bandwidth estimates. <paramref name="video"/> is what its answer chose (null: the negotiated codec,
+    /// the camera's own stream when it is that codec).
     /// </summary>
-    public void AddViewer(PeerConnection peer, bool adaptive = false)
+    public void AddViewer(PeerConnection peer, bool adaptive = false, Negotiation.ViewerVideo? video = null)
     {
-        var video = peer.Tracks.FirstOrDefault(t => t.Kind == "video");
-        var viewer = new Viewer(peer, adaptive, new RungSelector(TimeProvider.System) { CanProbe = video?.RtxSsrc is not null })
+        var track = peer.Tracks.FirstOrDefault(t => t.Kind == "video");
+        var codec = video?.Codec ?? (track?.Codec.Equals("VP8", StringComparison.OrdinalIgnoreCase) == true ? MediaCodec.VP8 : MediaCodec.H264);
+        var viewer = new Viewer(peer, adaptive, new RungSelector(TimeProvider.System) { CanProbe = track?.RtxSsrc is not null })
         {
-            Video = video,
+            Video = track,
             Audio = peer.Tracks.FirstOrDefault(t => t.Kind == "audio"),
+            Codec = codec,
+            TakesCamera = video?.Passthrough ?? true,
         };
         if (adaptive) peer.BandwidthEstimated += (_, estimate) => OnEstimate(viewer, estimate);
         lock (_gate)
@@ -161,12 +180,17 @@ public sealed class CameraSource : IAsyncDisposable
         }
     }
 
-    /// <summary>Viewers on each rung now (index 0 = the best picture).</summary>
-    public int[] ViewersPerRung()
+    /// <summary>Viewers on the camera's own stream now, and on each layer of the ladder (<see cref="QualityLadder.Layer"/>).</summary>
+    public (int Camera, int[] Layers) ViewersPerLayer()
     {
-        var counts = new int[QualityLadder.RungCount];
-        foreach (var v in _viewers) counts[v.Rung]++;
-        return counts;
+        var layers = new int[QualityLadder.LayerCount];
+        var camera = 0;
+        foreach (var v in _viewers)
+        {
+            if (v.OnCamera) camera++;
+            else layers[QualityLadder.Layer(v.Codec, v.Rung)]++;
+        }
+        return (camera, layers);
     }
 
     public async ValueTask DisposeAsync()
@@ -188,14 +212,17 @@ public sealed class CameraSource : IAsyncDisposable
 
     private void CatchUp(Viewer viewer)
     {
-        PacketizedFrame[] gop;
+        (PacketizedFrame Frame, MediaCodec Codec)[] gop;
         lock (_gate)
         {
-            gop = _gopValid ? [.. _gop] : [];
+            gop = _gopValid && _gopUsable ? [.. _gop.Select(f => (f, _gopCodec))] : [];
             viewer.Live = true;
         }
-        if (viewer.Video is not { } track) return;
-        foreach (var frame in gop) viewer.Peer.SendFrame(track, frame);
+        // The cached GOP is the camera's own stream: only for a viewer that takes it (a re-encoded layer starts the
+        // viewer on a fresh keyframe instead).
+        if (viewer.Video is not { } track || !viewer.TakesCamera || gop.Length == 0 || !QualityLadder.BrowsersDecode(gop[0].Codec)) return;
+        viewer.OnCamera = true;
+        foreach (var frame in gop) viewer.Peer.SendFrame(track, frame.Frame);
     }
 
     private void OnFrame(RtspTrack track, EncodedFrame frame, DateTimeOffset wallClock)
@@ -216,7 +243,7 @@ public sealed class CameraSource : IAsyncDisposable
         switch (frame.Codec)
         {
             case MediaCodec.H264 or MediaCodec.VP8 or MediaCodec.H265 or MediaCodec.MJPEG:
-                OnVideo(frame);
+                OnVideo(track, frame);
                 return;
             case MediaCodec.PCMU or MediaCodec.PCMA or MediaCodec.Opus:
                 packetized = new PacketizedFrame(frame.Data, [(0, frame.Data.Length)], frame.RtpTimestamp, true);
@@ -230,63 +257,87 @@ public sealed class CameraSource : IAsyncDisposable
         FanOutAudio(packetized);
     }
 
-    // Video: rung 0 (the camera's own H.264/VP8) goes out first, untouched; then, only if some viewer needs them, the
-    // ladder decodes the frame once and encodes each wanted rung once for all its viewers.
-    private void OnVideo(EncodedFrame frame)
+    // Video: the camera's own stream goes out first, untouched, to every viewer that takes it; then, only if some
+    // viewer needs them, the ladder decodes the frame once and encodes each wanted layer once for all its viewers.
+    private void OnVideo(RtspTrack track, EncodedFrame frame)
     {
         _cameraRate.Add(frame.Data.Length, Stopwatch.GetTimestamp());
-        var passthrough = QualityLadder.BrowsersDecode(frame.Codec);
+        var usable = Usable(frame.Codec, track.Parameters);
+        if (!usable && track.Parameters.ReorderDepth is > 0 && !_reorderLogged)
+        {
+            _reorderLogged = true;
+            _logger.LogInformation("Camera {Uri}: its {Codec} reorders frames (B-frames: {Reason}), which WebRTC receivers do not take: it is re-encoded without reordering for browsers",
+                _camera.DisplayUri, frame.Codec, track.Parameters.ReorderReason);
+        }
         PacketizedFrame? packetized = null;
-        if (passthrough)
+        if (usable)
         {
             packetized = frame.Codec == MediaCodec.H264
                 ? H264Packetizer.Packetize(frame.Data, frame.RtpTimestamp, frame.IsKeyframe)
                 : Vp8Packetizer.Packetize(frame.Data, frame.RtpTimestamp, frame.IsKeyframe);
         }
-        Remember(frame, packetized);
+        Remember(frame, packetized, usable);
         var viewers = _viewers;
         var batch = viewers.Length == 0 ? null : _videoBatch ??= viewers[0].Peer.CreateSendBatch();
         var wanted = 0;
+        var direct = false;
         foreach (var viewer in viewers)
         {
             if (!viewer.Live) continue;
-            if (passthrough)
+            var onCamera = usable && viewer.TakesCamera && viewer.Codec == frame.Codec;
+            if (viewer.OnCamera && !onCamera)
+            {
+                // The camera's stream stopped being usable for this viewer (it turned out to reorder frames, or came
+                // back in another codec): the same rung, re-encoded, from its next keyframe.
+                viewer.OnCamera = false;
+                viewer.AwaitKeyframe = true;
+            }
+            viewer.TakesCameraNow = onCamera;
+            if (onCamera)
             {
                 if (viewer.Pending == 0 && frame.IsKeyframe) Switch(viewer, 0, awaitKeyframe: false);
                 else if (viewer.Pending > 0 && viewer.Rung == 0 && _ladder is { Synced: true }) Switch(viewer, viewer.Pending, awaitKeyframe: true);
-                if (viewer.Rung == 0) Send(viewer, packetized!, batch!);
+                if (viewer.Rung == 0)
+                {
+                    viewer.OnCamera = true;
+                    Send(viewer, packetized!, batch!);
+                    direct = true;
+                }
+                else viewer.OnCamera = false;
             }
-            if (viewer.Rung > 0 || !passthrough) wanted |= 1 << viewer.Rung;
-            if (viewer.Pending > 0 || viewer.Pending == 0 && !passthrough) wanted |= 1 << viewer.Pending;
+            if (viewer.Rung > 0 || !onCamera) wanted |= 1 << QualityLadder.Layer(viewer.Codec, viewer.Rung);
+            if (viewer.Pending > 0 || viewer.Pending == 0 && !onCamera) wanted |= 1 << QualityLadder.Layer(viewer.Codec, viewer.Pending);
         }
         batch?.Flush();
-        if (passthrough && viewers.Length > 0) FramesFannedOut++;
-        RunLadder(frame, passthrough, wanted, viewers, batch);
+        if (direct) FramesFannedOut++;
+        RunLadder(frame, track.Parameters.ReorderDepth is > 0, usable, wanted, viewers, batch);
     }
 
-    private void RunLadder(EncodedFrame frame, bool passthrough, int wanted, Viewer[] viewers, Sightline.WebRtc.Transport.SendBatch? batch)
+    private void RunLadder(EncodedFrame frame, bool reorders, bool cameraTop, int wanted, Viewer[] viewers, Sightline.WebRtc.Transport.SendBatch? batch)
     {
         var now = Stopwatch.GetTimestamp();
         if (wanted == 0)
         {
             if (_ladder is null) return;
-            // Nobody needs a re-encoded rung: keep decoding a moment (a viewer may come back), then free it all.
+            // Nobody needs a re-encoded layer: keep decoding a moment (a viewer may come back), then free it all.
             if (_ladderIdleSince == 0) _ladderIdleSince = now;
             if (Stopwatch.GetElapsedTime(_ladderIdleSince, now) > QualityLadder.RungLinger)
             {
-                _logger.LogInformation("Camera {Uri}: no viewer needs a re-encoded rung: decoder and encoders stopped", _camera.DisplayUri);
-                _ladder.Dispose();
-                _ladder = null;
+                _logger.LogInformation("Camera {Uri}: no viewer needs a re-encoded layer: decoder and encoders stopped", _camera.DisplayUri);
+                CloseLadder();
                 return;
             }
         }
         else _ladderIdleSince = 0;
+        // A camera that changed codec or turned out to reorder frames needs another decoder.
+        if (_ladder is not null && (_ladder.Source != frame.Codec || _ladderReorders != reorders)) CloseLadder();
         if (_ladder is null)
         {
-            if (_ladderFailed) return;
+            if (wanted == 0 || _ladderFailed) return;
             try
             {
-                _ladder = new QualityLadder(frame.Codec, passthrough, LadderOptions);
+                _ladder = new QualityLadder(frame.Codec, LadderOptions, reorders);
+                _ladderReorders = reorders;
             }
             catch (Sightline.Codecs.CodecException e)
             {
@@ -295,8 +346,8 @@ public sealed class CameraSource : IAsyncDisposable
                 _logger.LogError("Camera {Uri}: cannot decode {Codec} for re-encoding: {Reason}", _camera.DisplayUri, frame.Codec, e.Message);
                 return;
             }
-            if (passthrough) _logger.LogInformation("Camera {Uri}: a viewer's link needs a lighter picture: the camera is decoded for re-encoded rungs", _camera.DisplayUri);
-            else _logger.LogInformation("Camera {Uri}: {Codec} is transcoded to H.264 for browsers, which cannot decode it over WebRTC", _camera.DisplayUri, frame.Codec);
+            if (!QualityLadder.BrowsersDecode(frame.Codec)) _logger.LogInformation("Camera {Uri}: {Codec} is transcoded to H.264 for browsers, which cannot decode it over WebRTC", _camera.DisplayUri, frame.Codec);
+            else _logger.LogInformation("Camera {Uri}: a viewer needs a re-encoded layer (another codec, no frame reordering, or a lighter picture): the camera is decoded", _camera.DisplayUri);
             // Bring the new decoder up to this frame from the cached GOP, without encoding.
             EncodedFrame[] gop;
             lock (_gate) gop = [.. _rawGop];
@@ -306,38 +357,50 @@ public sealed class CameraSource : IAsyncDisposable
             }
         }
         _ladder.CameraBitrate = _cameraRate.BitsPerSecond;
-        Span<long> caps = stackalloc long[QualityLadder.RungCount];
+        _ladder.CameraTop = cameraTop;
+        Span<long> caps = stackalloc long[QualityLadder.LayerCount];
         foreach (var viewer in viewers)
         {
-            if (viewer.KeyframeWanted && (viewer.Rung > 0 || !passthrough))
+            var layer = QualityLadder.Layer(viewer.Codec, viewer.Rung);
+            var encoded = viewer.Rung > 0 || !viewer.TakesCameraNow;
+            if (viewer.KeyframeWanted && encoded)
             {
                 viewer.KeyframeWanted = false;
-                _ladder.RequestKeyframeForViewer(viewer.Rung);
+                _ladder.RequestKeyframeForViewer(layer);
             }
-            // A viewer on a rung its link cannot carry (the lowest one) holds that rung's encoder down to what it can.
+            // A viewer on a layer its link cannot carry (the lowest one) holds that layer's encoder down to what it can.
             var capacity = viewer.Adaptive ? viewer.Selector.Capacity * 4 / 5 : 0;
-            if (capacity > 0 && capacity < _ladder.BitrateOf(viewer.Rung) && (caps[viewer.Rung] == 0 || capacity < caps[viewer.Rung])) caps[viewer.Rung] = capacity;
-            if (viewer.AwaitKeyframe) _ladder.RequestKeyframe(viewer.Rung);
-            if (viewer.Pending > 0) _ladder.RequestKeyframe(viewer.Pending);
+            if (capacity > 0 && capacity < _ladder.BitrateOf(layer) && (caps[layer] == 0 || capacity < caps[layer])) caps[layer] = capacity;
+            if (viewer.AwaitKeyframe) _ladder.RequestKeyframe(layer);
+            if (viewer.Pending > 0 || viewer.Pending == 0 && !viewer.TakesCameraNow) _ladder.RequestKeyframe(QualityLadder.Layer(viewer.Codec, viewer.Pending));
         }
         for (var i = 0; i < caps.Length; i++) _ladder.SetCap(i, caps[i]);
         if (!TryDecode(frame, wanted)) return;
+        var sent = false;
         foreach (var viewer in viewers)
         {
             if (!viewer.Live) continue;
-            if (viewer.Rung == 0 && passthrough) continue;
+            if (viewer.Rung == 0 && viewer.TakesCameraNow) continue;
             var pending = viewer.Pending;
-            if (pending >= 0 && (pending > 0 || !passthrough) && _rungOutputs[pending] is { IsKeyframe: true }) Switch(viewer, pending, awaitKeyframe: false);
-            if (_rungOutputs[viewer.Rung] is not { } output) continue;
+            if (pending >= 0 && (pending > 0 || !viewer.TakesCameraNow) && _rungOutputs[QualityLadder.Layer(viewer.Codec, pending)] is { IsKeyframe: true }) Switch(viewer, pending, awaitKeyframe: false);
+            if (_rungOutputs[QualityLadder.Layer(viewer.Codec, viewer.Rung)] is not { } output) continue;
             if (viewer.AwaitKeyframe)
             {
                 if (!output.IsKeyframe) continue;
                 viewer.AwaitKeyframe = false;
             }
+            viewer.OnCamera = false;
             Send(viewer, output, batch!);
+            sent = true;
         }
         batch?.Flush();
-        if (!passthrough && viewers.Length > 0) FramesFannedOut++;
+        if (sent) FramesFannedOut++;
+    }
+
+    private void CloseLadder()
+    {
+        _ladder?.Dispose();
+        _ladder = null;
     }
 
     private bool TryDecode(EncodedFrame frame, int wanted)
@@ -388,7 +451,7 @@ public sealed class CameraSource : IAsyncDisposable
     private void OnEstimate(Viewer viewer, BandwidthEstimate estimate)
     {
         Span<long> bitrates = stackalloc long[QualityLadder.RungCount];
-        for (var i = 0; i < bitrates.Length; i++) bitrates[i] = QualityLadder.BitrateOf(i, PassthroughTop, _cameraRate.BitsPerSecond, LadderOptions);
+        for (var i = 0; i < bitrates.Length; i++) bitrates[i] = QualityLadder.BitrateOf(i, viewer.TakesCamera && PassthroughTop, _cameraRate.BitsPerSecond, LadderOptions);
         var target = viewer.Selector.OnEstimate(estimate, bitrates);
         if (target != viewer.Rung && target != viewer.Pending) viewer.Pending = target;
         else if (target == viewer.Rung) viewer.Pending = -1;
@@ -456,7 +519,7 @@ public sealed class CameraSource : IAsyncDisposable
     }
 
     // The GOP since the last keyframe, as received (for a new ladder's decoder) and packetized (for a new viewer).
-    private void Remember(EncodedFrame raw, PacketizedFrame? packetized)
+    private void Remember(EncodedFrame raw, PacketizedFrame? packetized, bool usable)
     {
         lock (_gate)
         {
@@ -466,6 +529,8 @@ public sealed class CameraSource : IAsyncDisposable
                 _rawGop.Clear();
                 _gopBytes = 0;
                 _gopValid = true;
+                _gopUsable = usable;
+                _gopCodec = raw.Codec;
             }
             if (!_gopValid) return;
             _gopBytes += raw.Data.Length + (packetized?.Buffer.Length ?? 0);
@@ -525,5 +590,13 @@ public sealed class CameraSource : IAsyncDisposable
         /// <summary>The viewer's video and audio tracks, found once: the fan-out neither searches nor allocates per frame.</summary>
         public OutboundTrack? Video { get; init; }
         public OutboundTrack? Audio { get; init; }
+        /// <summary>The codec of its video track: the camera's own stream or layers in this codec.</summary>
+        public MediaCodec Codec { get; init; }
+        /// <summary>Its browser decodes the camera's own stream (codec and profile): rung 0 is the camera itself.</summary>
+        public bool TakesCamera { get; init; }
+        /// <summary>As <see cref="TakesCamera"/>, for the camera's current frames (false while they reorder or changed codec).</summary>
+        public bool TakesCameraNow;
+        /// <summary>It receives the camera's own stream now (not a re-encoded layer).</summary>
+        public volatile bool OnCamera;
     }
 }

@@ -1,23 +1,29 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Sightline.Media.Negotiation;
 using Sightline.Media.Sources;
+using Sightline.Rtp.Codecs.H264;
 using Sightline.Rtp.Packetization;
 using Sightline.Sessions.Events;
 using Sightline.Sessions.Model;
 using Sightline.WebRtc;
 using Sightline.WebRtc.Dtls;
+using Sightline.WebRtc.Sdp;
 using Sightline.WebRtc.Transport;
 
 namespace Sightline.Server.Cameras;
+
+/// <summary>A camera's state as shown in its Connection JSON (<c>cameraStatus</c>, a Sightline extension).</summary>
+public sealed record CameraStatus(string State, string? Transport, int Viewers, string? LastErrorKind, string? LastError);
+
+/// <summary>A subscription that cannot be served (no codec fits the viewer, an unreadable offer), with the reason in plain words.</summary>
+public sealed class SubscriptionRefusedException(string message) : Exception(message);
 
 /// <summary>
 /// Connects the sessions model to the media: an IPCAM publication becomes a shared <see cref="CameraSource"/>, a
 /// subscription becomes a <see cref="PeerConnection"/> fed by it, and their ends (unsubscribe, eviction, session close)
 /// close them. Listens to the same session events as signaling and webhooks.
 /// </summary>
-/// <summary>A camera's state as shown in its Connection JSON (<c>cameraStatus</c>, a Sightline extension).</summary>
-public sealed record CameraStatus(string State, string? Transport, int Viewers, string? LastErrorKind, string? LastError);
-
 public sealed class CameraService : ISessionEventSink, IAsyncDisposable
 {
     private readonly CameraSourcePool _pool;
@@ -29,8 +35,14 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
     private readonly ConcurrentDictionary<(string Subscriber, string Stream), Subscription> _subscriptions = new();
     private readonly ConcurrentDictionary<string, IpCameraProperties> _cameraStreams = new(StringComparer.Ordinal);
     private readonly Timer _consent;
+    // Whether the FFmpeg layer loads here: without it only viewers that take the camera's own stream can be served.
+    private readonly bool _canTranscode;
 
-    private sealed record Subscription(PeerConnection Peer, string Uri, bool Adaptive);
+    private sealed record Subscription(PeerConnection Peer, string Uri, bool Adaptive)
+    {
+        /// <summary>Server-offers flow: the video codecs offered, to read the browser's choice from its answer.</summary>
+        public IReadOnlyList<(TrackSpec Spec, bool Passthrough)> Offered { get; init; } = [];
+    }
 
     public CameraService(WebRtcOptions options, ILoggerFactory loggers)
     {
@@ -41,6 +53,7 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
         _mux = new UdpMux(new System.Net.IPEndPoint(System.Net.IPAddress.Any, options.Port), loggers.CreateLogger<UdpMux>());
         _mux.Start();
         _certificate = DtlsCertificate.Create();
+        _canTranscode = Sightline.Codecs.VideoDecoder.Available("h264");
         _consent = new Timer(_ => CheckConsent(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
@@ -68,16 +81,29 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
 
     /// <summary>
     /// Answers a viewer's offer for a camera stream: the camera is started if it waits for viewers, its codecs are
-    /// awaited briefly (H.264 assumed if it is away, so the viewer stays attached and plays when it comes back).
+    /// awaited briefly, and the viewer gets the video in a codec its offer contains (<see cref="ViewerVideo.Choose"/>):
+    /// the camera's own stream when it can, else re-encoded. Throws <see cref="SubscriptionRefusedException"/> when
+    /// nothing fits, with the reason.
     /// </summary>
     public async Task<string> SubscribeAsync(string subscriberConnectionId, string streamId, string sdpOffer, CancellationToken cancel)
     {
-        var (cam, tracks) = await JoinCameraAsync(streamId, cancel);
-        var peer = new PeerConnection(_mux, _certificate, _loggers.CreateLogger<PeerConnection>());
-        string answer;
+        RemoteOffer offer;
         try
         {
-            answer = peer.Answer(sdpOffer, tracks, _options.AnnouncedAddresses, streamId);
+            offer = RemoteOffer.Parse(sdpOffer);
+        }
+        catch (FormatException e)
+        {
+            throw new SubscriptionRefusedException(e.Message);
+        }
+        var (cam, source) = await JoinCameraAsync(streamId, cancel);
+        var peer = new PeerConnection(_mux, _certificate, _loggers.CreateLogger<PeerConnection>());
+        string answer;
+        ViewerVideo? video;
+        try
+        {
+            var tracks = TracksFor(offer, source, out video);
+            answer = peer.Answer(offer, tracks, _options.AnnouncedAddresses, streamId);
         }
         catch
         {
@@ -85,10 +111,36 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
             _pool.ViewerLeft(cam.RtspUri);
             throw;
         }
-        _pool.Find(cam.RtspUri)?.AddViewer(peer, cam.AdaptativeBitrate);
+        if (video is not null) _logger.LogInformation("Viewer {Viewer} of {Stream}: {Codec} ({Reason})", subscriberConnectionId, streamId, video.Codec, video.Reason);
+        source.AddViewer(peer, cam.AdaptativeBitrate, video);
         if (_subscriptions.TryRemove((subscriberConnectionId, streamId), out var old)) Close(old);
         _subscriptions[(subscriberConnectionId, streamId)] = new Subscription(peer, cam.RtspUri, cam.AdaptativeBitrate);
         return answer;
+    }
+
+    // What a viewer's answer sends: the video its offer takes (the camera's own stream or re-encoded), and the camera's audio.
+    private List<TrackSpec> TracksFor(RemoteOffer offer, CameraSource source, out ViewerVideo? video)
+    {
+        video = null;
+        var tracks = new List<TrackSpec>();
+        var wantsVideo = offer.Media.FirstOrDefault(m => m.Kind == "video" && m.Direction is "recvonly" or "sendrecv");
+        if (source.Video() is { } camera)
+        {
+            if (wantsVideo is not null)
+            {
+                video = ViewerVideo.Choose(wantsVideo, camera, _canTranscode, _options.Ladder, out var refusal)
+                    ?? throw new SubscriptionRefusedException($"cannot send camera video to this viewer: {refusal}");
+                tracks.Add(new TrackSpec("video", video.Codec, video.ProfileLevelId) { PayloadType = video.Offered.PayloadType, Fmtp = video.AnswerFmtp });
+            }
+        }
+        else
+        {
+            // The camera's video is not known yet (it has not played): H.264 is assumed, so the viewer stays attached
+            // and plays when it comes; a camera that turns out to be otherwise is re-encoded for it.
+            tracks.Add(new TrackSpec("video", MediaCodec.H264));
+        }
+        if (source.BrowserAudio() is { } audio) tracks.Add(audio);
+        return tracks;
     }
 
     /// <summary>Where a camera stands, for the Connection JSON: idle (waiting for a viewer), connecting, playing, … and the last error.</summary>
@@ -105,20 +157,42 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
 
     /// <summary>
     /// The server-offers flow (<c>prepareReceiveVideoFrom</c>): a peer is made with our offer and waits for the browser's
-    /// answer in <see cref="CompleteSubscription"/>.
+    /// answer in <see cref="CompleteSubscription"/>. The video m-line offers the camera's own stream first, then the
+    /// re-encoded codecs (H.264 Constrained Baseline, VP8): the browser's answer picks what it decodes.
     /// </summary>
     public async Task<string> PrepareSubscriptionAsync(string subscriberConnectionId, string streamId, CancellationToken cancel)
     {
-        var (cam, tracks) = await JoinCameraAsync(streamId, cancel);
+        var (cam, source) = await JoinCameraAsync(streamId, cancel);
         // openvidu-browser wants one transceiver per announced kind, and a camera always announces audio: offer an audio
         // m-line even when the camera has no browser audio (it stays silent), audio first as browsers order them.
-        if (!tracks.Any(t => t.Kind == "audio")) tracks = [new TrackSpec("audio", MediaCodec.Opus), .. tracks];
-        else tracks = [.. tracks.Where(t => t.Kind == "audio"), .. tracks.Where(t => t.Kind != "audio")];
+        var audio = source.BrowserAudio() ?? new TrackSpec("audio", MediaCodec.Opus);
+        var choices = OfferedVideo(source.Video());
+        var lines = new List<IReadOnlyList<TrackSpec>> { new[] { audio }, choices.Select(c => c.Spec).ToList() };
         var peer = new PeerConnection(_mux, _certificate, _loggers.CreateLogger<PeerConnection>());
-        var offer = peer.CreateOffer(tracks, _options.AnnouncedAddresses, streamId);
+        var offer = peer.CreateOffer(lines, _options.AnnouncedAddresses, streamId);
         if (_subscriptions.TryRemove((subscriberConnectionId, streamId), out var old)) Close(old);
-        _subscriptions[(subscriberConnectionId, streamId)] = new Subscription(peer, cam.RtspUri, cam.AdaptativeBitrate);
+        _subscriptions[(subscriberConnectionId, streamId)] = new Subscription(peer, cam.RtspUri, cam.AdaptativeBitrate) { Offered = choices };
         return offer;
+    }
+
+    // The video codecs offered to a browser that answers: the camera's own stream (H.264 with its profile, or VP8), then
+    // what re-encoding makes, each on its own payload type so the answer tells which one the browser took.
+    private List<(TrackSpec Spec, bool Passthrough)> OfferedVideo(CameraVideo? camera)
+    {
+        var list = new List<(TrackSpec, bool)>();
+        if (camera is null || camera.Codec == MediaCodec.H264 && !camera.Reorders) list.Add((new TrackSpec("video", MediaCodec.H264, camera?.ProfileLevelId ?? "42e01f") { PayloadType = 102 }, true));
+        else if (camera.Codec == MediaCodec.VP8 && !camera.Reorders) list.Add((new TrackSpec("video", MediaCodec.VP8) { PayloadType = 96 }, true));
+        if (_canTranscode && camera is not null)
+        {
+            var level = Sightline.Media.Transcoding.QualityLadder.AnnouncedLevel(camera.Width, camera.Height, _options.Ladder.FramesPerSecond);
+            var encodedH264 = $"42e0{level:x2}";
+            if (!(list.Count > 0 && list[0].Item1.Codec == MediaCodec.H264 && H264Profile.TryParse(list[0].Item1.ProfileLevelId, out var p) && p.Kind == H264ProfileKind.ConstrainedBaseline))
+            {
+                list.Add((new TrackSpec("video", MediaCodec.H264, encodedH264) { PayloadType = 104 }, false));
+            }
+            if (!list.Any(x => x.Item1.Codec == MediaCodec.VP8)) list.Add((new TrackSpec("video", MediaCodec.VP8) { PayloadType = 96 }, false));
+        }
+        return list;
     }
 
     /// <summary>The browser's answer to <see cref="PrepareSubscriptionAsync"/>: the peer starts receiving the camera.</summary>
@@ -126,19 +200,25 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
     {
         if (!_subscriptions.TryGetValue((subscriberConnectionId, streamId), out var s)) throw new InvalidOperationException("no prepared subscription");
         s.Peer.SetRemoteAnswer(sdpAnswer);
-        _pool.Find(s.Uri)?.AddViewer(s.Peer, s.Adaptive);
+        var track = s.Peer.Tracks.FirstOrDefault(t => t.Kind == "video");
+        ViewerVideo? video = null;
+        if (track is not null && s.Offered.FirstOrDefault(o => o.Spec.PayloadType == track.PayloadType) is { Spec: not null } chosen)
+        {
+            var offered = new OfferedCodec(track.PayloadType, track.Codec, track.ClockRate, 1, chosen.Spec.Fmtp ?? new Dictionary<string, string>(), [], track.RtxPayloadType);
+            video = new ViewerVideo(offered, chosen.Spec.Codec, chosen.Passthrough, chosen.Spec.ProfileLevelId, chosen.Passthrough ? "the camera's own stream" : "re-encoded: the browser answered with this codec");
+        }
+        _pool.Find(s.Uri)?.AddViewer(s.Peer, s.Adaptive, video);
     }
 
     // A new viewer of a camera stream: the camera is started if it waits for viewers, and its codecs are awaited
     // briefly (H.264 assumed if it is away, so the viewer stays attached and plays when it comes back).
-    private async Task<(IpCameraProperties Camera, IReadOnlyList<TrackSpec> Tracks)> JoinCameraAsync(string streamId, CancellationToken cancel)
+    private async Task<(IpCameraProperties Camera, CameraSource Source)> JoinCameraAsync(string streamId, CancellationToken cancel)
     {
         if (!_cameraStreams.TryGetValue(streamId, out var cam)) throw new InvalidOperationException("not a camera stream");
         var source = _pool.Find(cam.RtspUri) ?? throw new InvalidOperationException("camera not published");
         _pool.ViewerJoined(cam.RtspUri);
         await source.WaitForTracksAsync(TimeSpan.FromSeconds(6), cancel);
-        var tracks = source.BrowserTracks();
-        return (cam, tracks.Count == 0 ? [new TrackSpec("video", MediaCodec.H264)] : tracks);
+        return (cam, source);
     }
 
     /// <summary>True when the stream is a camera this service serves.</summary>

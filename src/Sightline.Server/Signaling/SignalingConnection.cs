@@ -380,7 +380,16 @@ public sealed class SignalingConnection
         var offer = Required(p, "sdpOffer", "receiveVideoFrom");
         var publisherId = PublisherOf(sender);
         CheckPublisher(sender, publisherId);
-        var answer = await _cameras.SubscribeAsync(_connectionId!, sender, offer, cancel);
+        string answer;
+        try
+        {
+            answer = await _cameras.SubscribeAsync(_connectionId!, sender, offer, cancel);
+        }
+        catch (SubscriptionRefusedException e)
+        {
+            // OpenVidu's MEDIA_SDP_ERROR, with the reason: openvidu-browser rejects the app's subscribe() with it.
+            throw new RpcError(302, $"Unable to generate SDP answer when subscribing '{_connectionId}' to '{sender}': {e.Message}");
+        }
         var error = _session!.Subscribe(_connectionId!, sender, out _);
         if (error is not (SessionError.None or SessionError.AlreadySubscribed)) throw new RpcError(105, $"User '{publisherId} not streaming media in session '{_session.SessionId}'");
         return new JsonObject { ["sdpAnswer"] = answer };

@@ -4,7 +4,11 @@ using System.Text;
 namespace Sightline.WebRtc.Sdp;
 
 /// <summary>What we send on one m-line of the answer.</summary>
-public sealed record AnsweredMedia(OfferedMedia Offer, OfferedCodec? Codec, uint Ssrc, string StreamId, string TrackId, uint? RtxSsrc = null);
+public sealed record AnsweredMedia(OfferedMedia Offer, OfferedCodec? Codec, uint Ssrc, string StreamId, string TrackId, uint? RtxSsrc = null)
+{
+    /// <summary>Offering (server-offers flow): every codec of the m-line, in order of preference; null: <see cref="Codec"/> alone.</summary>
+    public IReadOnlyList<OfferedCodec>? Alternatives { get; init; }
+}
 
 /// <summary>
 /// Writes a server's SDP answer (RFC 8829 §5.3, RFC 8445 lite): ICE-lite, one BUNDLE transport with rtcp-mux, DTLS
@@ -36,7 +40,8 @@ public static class AnswerBuilder
                 Line("a=inactive");
                 continue;
             }
-            var pts = c.RtxPayloadType is { } rtx ? $"{c.PayloadType} {rtx}" : c.PayloadType.ToString(CultureInfo.InvariantCulture);
+            var codecs = m.Alternatives ?? [c];
+            var pts = string.Join(' ', codecs.SelectMany(x => x.RtxPayloadType is { } rtx ? [x.PayloadType, rtx] : new[] { x.PayloadType }).Select(p => p.ToString(CultureInfo.InvariantCulture)));
             Line($"m={o.Kind} 9 UDP/TLS/RTP/SAVPF {pts}");
             Line("c=IN IP4 0.0.0.0");
             Line("a=rtcp:9 IN IP4 0.0.0.0");
@@ -58,16 +63,19 @@ public static class AnswerBuilder
             Line($"a=msid:{m.StreamId} {m.TrackId}");
             Line("a=rtcp-mux");
             if (o.Kind == "video") Line("a=rtcp-rsize");
-            Line($"a=rtpmap:{c.PayloadType} {c.Name}/{c.ClockRate}" + (c.Channels > 1 ? $"/{c.Channels}" : ""));
-            foreach (var fb in c.Feedback)
+            foreach (var x in codecs)
             {
-                if (fb is "nack" or "nack pli" or "ccm fir" or "goog-remb" or "transport-cc") Line($"a=rtcp-fb:{c.PayloadType} {fb}");
-            }
-            if (c.Fmtp.Count > 0) Line($"a=fmtp:{c.PayloadType} " + string.Join(';', c.Fmtp.Select(kv => $"{kv.Key}={kv.Value}")));
-            if (c.RtxPayloadType is { } rtxPt)
-            {
-                Line($"a=rtpmap:{rtxPt} rtx/{c.ClockRate}");
-                Line($"a=fmtp:{rtxPt} apt={c.PayloadType}");
+                Line($"a=rtpmap:{x.PayloadType} {x.Name}/{x.ClockRate}" + (x.Channels > 1 ? $"/{x.Channels}" : ""));
+                foreach (var fb in x.Feedback)
+                {
+                    if (fb is "nack" or "nack pli" or "ccm fir" or "goog-remb" or "transport-cc") Line($"a=rtcp-fb:{x.PayloadType} {fb}");
+                }
+                if (x.Fmtp.Count > 0) Line($"a=fmtp:{x.PayloadType} " + string.Join(';', x.Fmtp.Select(kv => $"{kv.Key}={kv.Value}")));
+                if (x.RtxPayloadType is { } rtxPt)
+                {
+                    Line($"a=rtpmap:{rtxPt} rtx/{x.ClockRate}");
+                    Line($"a=fmtp:{rtxPt} apt={x.PayloadType}");
+                }
             }
             if (m.RtxSsrc is { } rtxSsrc) Line($"a=ssrc-group:FID {m.Ssrc} {rtxSsrc}");
             Line($"a=ssrc:{m.Ssrc} cname:sightline");

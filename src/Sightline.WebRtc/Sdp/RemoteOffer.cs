@@ -1,4 +1,5 @@
 using System.Globalization;
+using Sightline.Rtp.Codecs.H264;
 using Sightline.Rtp.Sdp;
 
 namespace Sightline.WebRtc.Sdp;
@@ -59,20 +60,31 @@ public sealed record RemoteOffer(string IceUfrag, string IcePwd, string Fingerpr
     }
 
     /// <summary>
-    /// The H.264 payload type to send a stream with: packetization-mode=1, and the profile the stream has if offered,
-    /// else any (decoders take any profile; the profile-level-id only limits what the browser sends).
+    /// The H.264 payload type (packetization-mode 1) that can carry a stream of <paramref name="streamProfileLevelId"/>
+    /// as it is, by this rule: a payload type of the stream's own profile first; else the least capable profile whose
+    /// decoder H.264 Annex A requires to decode the stream's (a Main or High decoder takes Constrained Baseline, a High
+    /// decoder Main, a High 4:4:4 decoder High; see <see cref="H264Profile.Decodes"/>). Null when no offered decoder is
+    /// known to take it: the stream must then be re-encoded. A stream whose profile is unknown is taken as Constrained
+    /// Baseline.
     /// </summary>
     public static OfferedCodec? ChooseH264(OfferedMedia media, string? streamProfileLevelId)
     {
-        var candidates = media.Codecs.Where(c => c.Name.Equals("H264", StringComparison.OrdinalIgnoreCase)
-            && c.Fmtp.TryGetValue("packetization-mode", out var pm) && pm == "1").ToList();
-        if (candidates.Count == 0) return null;
-        bool Matches(OfferedCodec c, int chars) => streamProfileLevelId is { Length: >= 4 } wanted && c.Fmtp.TryGetValue("profile-level-id", out var p)
-            && p.Length >= chars && p.AsSpan(0, chars).Equals(wanted.AsSpan(0, chars), StringComparison.OrdinalIgnoreCase);
-        // Same profile and constraints first, then same profile, then constrained baseline, then anything.
-        return candidates.FirstOrDefault(c => Matches(c, 4))
-            ?? candidates.FirstOrDefault(c => Matches(c, 2))
-            ?? candidates.FirstOrDefault(c => c.Fmtp.TryGetValue("profile-level-id", out var p) && p.StartsWith("42e0", StringComparison.OrdinalIgnoreCase))
-            ?? candidates[0];
+        if (!H264Profile.TryParse(streamProfileLevelId, out var stream)) stream = H264Profile.From(0x42, 0xe0, 0x1f);
+        OfferedCodec? best = null;
+        var bestRank = int.MaxValue;
+        foreach (var c in media.Codecs)
+        {
+            if (!c.Name.Equals("H264", StringComparison.OrdinalIgnoreCase) || !c.Fmtp.TryGetValue("packetization-mode", out var pm) || pm != "1") continue;
+            // No profile-level-id means Constrained Baseline's 42 00 1f (RFC 6184 §8.1: Baseline, level 1.0; browsers mean 42e01f).
+            if (!H264Profile.TryParse(c.Fmtp.GetValueOrDefault("profile-level-id", "42e01f"), out var decoder) || !decoder.Decodes(stream)) continue;
+            // The stream's own profile (same constraints first), then the least capable decoder that takes it.
+            var rank = decoder.Kind == stream.Kind ? (decoder.Constraints == stream.Constraints ? 0 : 1) : 2 + (int)decoder.Kind;
+            if (rank < bestRank)
+            {
+                best = c;
+                bestRank = rank;
+            }
+        }
+        return best;
     }
 }
