@@ -50,8 +50,8 @@ finally
 
 static (double Cpu, double Wall, List<double> Latencies, long Out1, long Out2) RunLadder(List<(byte[] Data, bool Key)> frames, LadderOptions options, int mask)
 {
-    using var ladder = new QualityLadder(MediaCodec.H264, passthroughTop: true, options) { CameraBitrate = 2_500_000 };
-    var outputs = new PacketizedFrame?[QualityLadder.RungCount];
+    using var ladder = new QualityLadder(MediaCodec.H264, options) { CameraBitrate = 2_500_000 };
+    var outputs = new PacketizedFrame?[QualityLadder.LayerCount];
     var latencies = new List<double>(frames.Count);
     long out1 = 0, out2 = 0;
     var me = Process.GetCurrentProcess();

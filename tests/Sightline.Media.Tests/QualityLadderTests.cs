@@ -59,11 +59,11 @@ public sealed class QualityLadderTests : IDisposable
     public async Task H264Camera_HalfAndQuarterRungs_AreDecodableAtTheirSizes_AndOnlyWantedRungsRun()
     {
         var frames = await MediaFiles.H264Async(_dir.FullName, 1280, 720, 25, 4, noise: true);
-        using var ladder = new QualityLadder(MediaCodec.H264, passthroughTop: true, new LadderOptions(MinBitrate: 300_000, MaxBitrate: 1_000_000));
+        using var ladder = new QualityLadder(MediaCodec.H264, new LadderOptions(MinBitrate: 300_000, MaxBitrate: 1_000_000));
         ladder.CameraBitrate = 1_500_000;
         using var half = new VideoDecoder("h264");
         using var quarter = new VideoDecoder("h264");
-        var outputs = new PacketizedFrame?[QualityLadder.RungCount];
+        var outputs = new PacketizedFrame?[QualityLadder.LayerCount];
         var sizes = new HashSet<(int, int)>[] { [], [], [] };
         long quarterBytes = 0;
         uint timestamp = 0;
@@ -89,7 +89,7 @@ public sealed class QualityLadderTests : IDisposable
         Assert.Equal(2, ladder.EncodersRunning);
         Assert.Equal(frames.Count, ladder.FramesDecoded);
         // Quarter rung: 1.5 Mb/s / 2.5^2 = 240 kb/s, raised to the 300 kb/s minimum; x264's ABR lands near it.
-        Assert.Equal(300_000, ladder.Rungs[2].TargetBitrate);
+        Assert.Equal(300_000, ladder.Layers[2].TargetBitrate);
         var kbps = quarterBytes * 8 / 4 / 1000;
         Assert.InRange(kbps, 150, 450);
         // A keyframe on request, on that rung only.
@@ -103,22 +103,21 @@ public sealed class QualityLadderTests : IDisposable
         Assert.Null(outputs[1]);
         Assert.NotNull(outputs[2]);
         Assert.Equal(1, ladder.EncodersRunning);
-        Assert.False(ladder.Rungs[1].Running);
+        Assert.False(ladder.Layers[1].Running);
     }
 
     [Fact]
-    public async Task Vp8Camera_RungsAreVp8()
+    public async Task Vp8Layers_AreVp8_AtTheirSizes()
     {
         var frames = await MediaFiles.Vp8Async(_dir.FullName, 640, 480, 25, 2);
-        using var ladder = new QualityLadder(MediaCodec.VP8, passthroughTop: true, new LadderOptions());
-        Assert.Equal(MediaCodec.VP8, ladder.OutputCodec);
-        var outputs = new PacketizedFrame?[QualityLadder.RungCount];
+        using var ladder = new QualityLadder(MediaCodec.VP8, new LadderOptions());
+        var outputs = new PacketizedFrame?[QualityLadder.LayerCount];
         var made = 0;
         uint ts = 0;
         foreach (var f in frames)
         {
-            ladder.Process(new EncodedFrame { Codec = MediaCodec.VP8, Data = f.Data, RtpTimestamp = ts += 3600, IsKeyframe = f.Keyframe }, 0b010, outputs);
-            if (outputs[1] is not { } o) continue;
+            ladder.Process(new EncodedFrame { Codec = MediaCodec.VP8, Data = f.Data, RtpTimestamp = ts += 3600, IsKeyframe = f.Keyframe }, 1 << QualityLadder.Layer(MediaCodec.VP8, 1), outputs);
+            if (outputs[QualityLadder.Layer(MediaCodec.VP8, 1)] is not { } o) continue;
             made++;
             // VP8 payload descriptor (RFC 7741 §4.2), then the frame: a keyframe's start code and its 320x240 size.
             var p = o.Payload(0);
@@ -147,15 +146,91 @@ public sealed class QualityLadderTests : IDisposable
             ms.Write(prefix);
             ms.Write(nal);
         }
-        using var ladder = new QualityLadder(MediaCodec.H265, passthroughTop: false, new LadderOptions(TopBitrate: 800_000));
-        Assert.Equal(MediaCodec.H264, ladder.OutputCodec);
+        using var ladder = new QualityLadder(MediaCodec.H265, new LadderOptions(TopBitrate: 800_000));
         Assert.Equal(800_000, ladder.BitrateOf(0));
-        var outputs = new PacketizedFrame?[QualityLadder.RungCount];
+        var outputs = new PacketizedFrame?[QualityLadder.LayerCount];
         // The whole second as one "frame" is enough for the decoder to give pictures (it splits the stream itself).
         ladder.Process(new EncodedFrame { Codec = MediaCodec.H265, Data = ms.ToArray(), RtpTimestamp = 0, IsKeyframe = true }, 0b001, outputs);
         Assert.NotNull(outputs[0]);
         using var decoder = new VideoDecoder("h264");
         Assert.Equal((640, 360), DecodedSize(decoder, Reassemble(outputs[0]!)));
+    }
+
+    /// <summary>
+    /// H.264 samples of an MP4 made by ffmpeg, in decode order with their presentation times at 90 kHz (the RTP
+    /// timestamps a camera would give them): SPS/PPS in-band in front of every keyframe, as cameras send them.
+    /// </summary>
+    private async Task<List<(byte[] Data, bool Keyframe, uint Pts)>> H264SamplesAsync(string x264Args, int seconds)
+    {
+        var path = Path.Combine(_dir.FullName, "timed.mp4");
+        await MediaFiles.RunFfmpegAsync($"-f lavfi -i testsrc=size=640x360:rate=25 -t {seconds} -pix_fmt yuv420p -c:v libx264 -preset veryfast {x264Args} -g 25 -x264-params repeat-headers=1 -movflags +faststart \"{path}\"");
+        var psi = new System.Diagnostics.ProcessStartInfo("ffprobe", $"-v error -select_streams v:0 -show_entries packet=pts,pos,size,flags -show_entries stream=time_base -of csv=p=0 \"{path}\"") { RedirectStandardOutput = true };
+        using var probe = System.Diagnostics.Process.Start(psi)!;
+        var lines = (await probe.StandardOutput.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        await probe.WaitForExitAsync();
+        var timeBase = lines.First(l => l.Contains('/')).Split('/');
+        var (num, den) = (long.Parse(timeBase[0]), long.Parse(timeBase[1]));
+        var file = await File.ReadAllBytesAsync(path);
+        var samples = new List<(byte[], bool, uint)>();
+        foreach (var line in lines.Where(l => !l.Contains('/')))
+        {
+            var f = line.Split(',');
+            var (pts, size, pos) = (long.Parse(f[0]), int.Parse(f[1]), long.Parse(f[2]));
+            samples.Add((file.AsSpan((int)pos, size).ToArray(), f[3].Contains('K'), (uint)(pts * 90000 * num / den)));
+        }
+        return samples;
+    }
+
+    [Fact]
+    public async Task ReorderingCamera_IsReencoded_InPresentationOrder_EveryFrame()
+    {
+        var samples = await H264SamplesAsync("-profile:v main -bf 3 -b_strategy 0", 3);
+        Assert.Contains(samples, s => samples.IndexOf(s) > 0 && s.Pts < samples[samples.IndexOf(s) - 1].Pts); // B-frames: pts go back
+        using var ladder = new QualityLadder(MediaCodec.H264, new LadderOptions(), reorders: true);
+        Assert.False(ladder.CameraTop);
+        var outputs = new PacketizedFrame?[QualityLadder.LayerCount];
+        var top = QualityLadder.Layer(MediaCodec.H264, 0);
+        var timestamps = new List<uint>();
+        foreach (var (data, key, pts) in samples)
+        {
+            ladder.Process(new EncodedFrame { Codec = MediaCodec.H264, Data = data, RtpTimestamp = pts, IsKeyframe = key }, 1 << top, outputs);
+            if (outputs[top] is { } o) timestamps.Add(o.RtpTimestamp);
+        }
+        Assert.Equal(0, ladder.PicturesOutOfOrder);
+        // The decoder holds back as many frames as the stream reorders (at most the depth, 3): the rest all come out, in order.
+        Assert.InRange(timestamps.Count, samples.Count - 3, samples.Count);
+        Assert.Equal(timestamps.Order(), timestamps);
+        Assert.Equal(timestamps.Count, timestamps.Distinct().Count());
+        Assert.Equal(samples.Select(s => s.Pts).Order().Take(timestamps.Count), timestamps); // the camera's own presentation times
+    }
+
+    [Fact]
+    public async Task OneDecoder_FeedsH264AndVp8Layers_ForViewersOfBothCodecs()
+    {
+        var frames = await MediaFiles.H264Async(_dir.FullName, 640, 480, 25, 2);
+        using var ladder = new QualityLadder(MediaCodec.H264, new LadderOptions());
+        var outputs = new PacketizedFrame?[QualityLadder.LayerCount];
+        var vp8Top = QualityLadder.Layer(MediaCodec.VP8, 0);
+        var h264Half = QualityLadder.Layer(MediaCodec.H264, 1);
+        int vp8 = 0, h264 = 0;
+        uint ts = 0;
+        using var check = new VideoDecoder("vp8");
+        foreach (var f in frames)
+        {
+            ladder.Process(new EncodedFrame { Codec = MediaCodec.H264, Data = f.Data, RtpTimestamp = ts += 3600, IsKeyframe = f.Keyframe }, 1 << vp8Top | 1 << h264Half, outputs);
+            if (outputs[vp8Top] is { } v)
+            {
+                vp8++;
+                if (v.IsKeyframe) Assert.Equal(MediaCodec.VP8, ladder.Layers[vp8Top].Codec);
+            }
+            if (outputs[h264Half] is not null) h264++;
+        }
+        Assert.Equal(frames.Count, vp8);
+        Assert.Equal(frames.Count, h264);
+        Assert.Equal(2, ladder.EncodersRunning);
+        Assert.Equal(1, ladder.FramesDecoded / frames.Count); // decoded once for both
+        Assert.Equal((640, 480), (ladder.Layers[vp8Top].Width, ladder.Layers[vp8Top].Height));
+        Assert.Equal((320, 240), (ladder.Layers[h264Half].Width, ladder.Layers[h264Half].Height));
     }
 
     private static IEnumerable<byte[]> NalUnitsOf(byte[] annexB)
