@@ -1,5 +1,6 @@
 'use strict';
-// Serves the test pages (with the real openvidu-browser bundle) and drives Debian's headless Chromium with playwright-core.
+// Serves the test pages (with the real openvidu-browser bundle) and drives Debian's headless Chromium with playwright-core
+// and Debian's Firefox ESR with puppeteer-core.
 const http = require('node:http');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -34,4 +35,23 @@ async function launchBrowser(executablePath = process.env.CHROMIUM || '/usr/bin/
   return chromium.launch({ executablePath, args: CHROMIUM_FLAGS });
 }
 
-module.exports = { startPageServer, launchBrowser };
+/**
+ * Launches Debian's Firefox ESR headless through puppeteer-core over WebDriver BiDi: a second browser engine with its
+ * own WebRTC stack (and, offline, no H.264: OpenH264 is a download). The prefs let it use loopback ICE candidates.
+ */
+async function launchFirefox(executablePath = process.env.FIREFOX || '/usr/bin/firefox-esr') {
+  const puppeteer = require('puppeteer-core');
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath,
+    headless: true,
+    extraPrefsFirefox: {
+      'media.peerconnection.ice.loopback': true,
+      'media.peerconnection.ice.obfuscate_host_addresses': false,
+      'media.autoplay.default': 0,
+      'media.navigator.permission.disabled': true,
+    },
+  });
+}
+
+module.exports = { startPageServer, launchBrowser, launchFirefox };
