@@ -40,6 +40,40 @@ public static class MediaFiles
         return frames;
     }
 
+    /// <summary>
+    /// H.264 or H.265 access units (4-byte length-prefixed NAL units, decode order) of a <c>testsrc</c> clip encoded with
+    /// <paramref name="encoderArgs"/> (e.g. <c>-c:v libx264 -profile:v main -bf 3</c>); split at the access unit
+    /// delimiters the <c>h264_metadata</c>/<c>hevc_metadata</c> filter inserts, which are left out.
+    /// </summary>
+    public static async Task<List<FileFrame>> EncodeAccessUnitsAsync(string directory, string name, string encoderArgs, bool h265 = false, int width = 320, int height = 240, int fps = 25, double seconds = 2)
+    {
+        var path = Path.Combine(directory, name + (h265 ? ".hevc" : ".h264"));
+        var bsf = h265 ? "hevc_metadata" : "h264_metadata";
+        await RunFfmpegAsync($"-f lavfi -i testsrc=size={width}x{height}:rate={fps} -t {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} -pix_fmt yuv420p {encoderArgs} -bsf:v {bsf}=aud=insert -f {(h265 ? "hevc" : "h264")} \"{path}\"");
+        var frames = new List<FileFrame>();
+        using var au = new MemoryStream();
+        var keyframe = false;
+        foreach (var nal in SplitAnnexB(await File.ReadAllBytesAsync(path)))
+        {
+            if (nal.Length == 0) continue;
+            var type = h265 ? nal[0] >> 1 & 0x3f : nal[0] & 0x1f;
+            if (type == (h265 ? 35 : 9))
+            {
+                if (au.Length > 0) frames.Add(new FileFrame(au.ToArray(), keyframe));
+                au.SetLength(0);
+                keyframe = false;
+                continue;
+            }
+            keyframe |= h265 ? type is >= 16 and <= 21 : type == 5;
+            var prefix = new byte[4];
+            BinaryPrimitives.WriteUInt32BigEndian(prefix, (uint)nal.Length);
+            au.Write(prefix);
+            au.Write(nal);
+        }
+        if (au.Length > 0) frames.Add(new FileFrame(au.ToArray(), keyframe));
+        return frames;
+    }
+
     /// <summary>VP8 frames from an IVF file.</summary>
     public static async Task<List<FileFrame>> Vp8Async(string directory, int width, int height, int fps, int seconds)
     {
