@@ -121,4 +121,73 @@ public sealed class Mp4WriterTests : IDisposable
         var packets = await Ffprobe.RunAsync($"-v error -select_streams a:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 \"{path}\"");
         Assert.InRange(int.Parse(packets.Trim().TrimEnd(','), CultureInfo.InvariantCulture), audio.Count - 2, audio.Count);
     }
+
+    [Fact]
+    public async Task H264_with_B_frames_keeps_presentation_times_as_composition_offsets_8_8_8()
+    {
+        // libx264 Main with 3 B-frames (b-pyramid): decode order with presentation times going back, as a camera sends.
+        var frames = await MediaFiles.EncodeWithPresentationTimesAsync(_dir.FullName, "bframes", "-c:v libx264 -preset veryfast -profile:v main -bf 3 -g 25", seconds: 6);
+        Assert.Contains(frames.Zip(frames.Skip(1)), p => p.Second.Pts < p.First.Pts);
+        var detector = Sightline.Rtp.Codecs.ReorderDetector.ForH264();
+        detector.Feed(frames[0].Frame.Data);
+        Assert.Equal(2, detector.Current.Depth);
+
+        var timeline = new Sightline.Recording.Individual.DecodeTimeline(detector.Current.Depth, 3600);
+        var path = Path.Combine(_dir.FullName, "bframes-out.mp4");
+        using (var file = File.Create(path))
+        using (var mp4 = new Mp4Writer(file, [new Mp4Track(MediaCodec.H264, 90000, 320, 240, ParameterSets(frames[0].Frame.Data))]))
+        {
+            foreach (var (frame, pts) in frames)
+            {
+                var shown = pts + timeline.Lead;
+                mp4.Write(0, frame.Data, timeline.Next(shown), shown, frame.Keyframe);
+            }
+            mp4.Finish();
+        }
+
+        var stream = await Ffprobe.RunAsync($"-v error -select_streams v:0 -show_entries stream=has_b_frames,profile -of default=nw=1 \"{path}\"");
+        Assert.Contains("profile=Main", stream);
+        Assert.True(int.Parse(stream.Split('\n').First(l => l.StartsWith("has_b_frames=", StringComparison.Ordinal))[13..], CultureInfo.InvariantCulture) > 0, stream);
+        // Every packet keeps the camera's presentation time (plus the lead), and decodes no later than it is shown.
+        var packets = (await Ffprobe.RunAsync($"-v error -select_streams v:0 -show_entries packet=pts,dts -of csv=p=0 \"{path}\""))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim().TrimEnd(',').Split(',').Select(long.Parse).ToArray()).ToList();
+        Assert.Equal(frames.Select(f => f.Pts + 2 * 3600), packets.Select(p => p[0]));
+        Assert.All(packets, p => Assert.True(p[1] <= p[0], $"dts {p[1]} > pts {p[0]}"));
+        // Decoded, frames come out in presentation order, every one of them, without a decoder error.
+        var shownTimes = (await Ffprobe.RunAsync($"-v error -select_streams v:0 -show_entries frame=pts -of csv=p=0 \"{path}\""))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => long.Parse(l.Trim().TrimEnd(','), CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(frames.Count, shownTimes.Count);
+        Assert.All(shownTimes.Zip(shownTimes.Skip(1)), p => Assert.True(p.Second > p.First, $"{p.Second} after {p.First}"));
+        Assert.Equal("", await MediaFiles.DecodeErrorsAsync(path));
+        Assert.InRange(MediaFileInfo.Read(path)!.DurationSeconds, 5.95, 6.05);
+    }
+
+    [Fact]
+    public async Task H264_with_B_frames_cut_by_a_crash_reads_back_and_decodes_up_to_its_last_fragment()
+    {
+        var frames = await MediaFiles.EncodeWithPresentationTimesAsync(_dir.FullName, "bframes-cut", "-c:v libx264 -preset veryfast -profile:v main -bf 3 -g 25", seconds: 5);
+        var timeline = new Sightline.Recording.Individual.DecodeTimeline(2, 3600);
+        var path = Path.Combine(_dir.FullName, "bframes-crashed.mp4");
+        using (var file = File.Create(path))
+        using (var mp4 = new Mp4Writer(file, [new Mp4Track(MediaCodec.H264, 90000, 320, 240, ParameterSets(frames[0].Frame.Data))]))
+        {
+            foreach (var (frame, pts) in frames)
+            {
+                var shown = pts + timeline.Lead;
+                mp4.Write(0, frame.Data, timeline.Next(shown), shown, frame.Keyframe);
+            }
+            // No Finish(): the process died.
+        }
+        // The dead writer's file: whole fragments only (the last second was still in memory); they decode cleanly.
+        var info = MediaFileInfo.Read(path)!;
+        Assert.InRange(info.DurationSeconds, 2.99, 4.01);
+        Assert.Equal("", await MediaFiles.DecodeErrorsAsync(path));
+        var (count, _) = await Ffprobe.CountVideoFramesAsync(path, "", TimeSpan.FromSeconds(30));
+        Assert.Equal((int)Math.Round(info.DurationSeconds * 25), count);
+        // Cut inside its last fragment too: read back up to the fragment before.
+        var bytes = File.ReadAllBytes(path);
+        var cut = Path.Combine(_dir.FullName, "bframes-cut-short.mp4");
+        File.WriteAllBytes(cut, bytes[..(bytes.Length - 500)]);
+        Assert.InRange(MediaFileInfo.Read(cut)!.DurationSeconds, 1.99, info.DurationSeconds - 0.99);
+    }
 }

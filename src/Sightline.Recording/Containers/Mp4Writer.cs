@@ -36,10 +36,11 @@ public sealed class Mp4Writer : IMediaFileWriter
     private sealed class TrackState
     {
         public readonly MemoryStream Data = new();
-        public readonly List<(int Size, long Time, bool Sync)> Samples = [];
+        public readonly List<(int Size, long Duration, bool Sync, int CompositionOffset)> Samples = [];
         // The newest sample waits for the next one: its duration is the gap to it.
         public byte[]? Held;
         public long HeldTime;
+        public long HeldPresentation;
         public bool HeldSync;
         public long LastDuration;
         public long NextDecodeTime = -1;
@@ -65,7 +66,14 @@ public sealed class Mp4Writer : IMediaFileWriter
     public double DurationSeconds => _tracks.Select((t, i) => (double)_state[i].End / t.Timescale).DefaultIfEmpty(0).Max();
 
     /// <summary>Adds a sample; <paramref name="decodeTime"/> is in the track's timescale, from 0 at the file's start.</summary>
-    public void Write(int track, ReadOnlySpan<byte> sample, long decodeTime, bool sync)
+    public void Write(int track, ReadOnlySpan<byte> sample, long decodeTime, bool sync) => Write(track, sample, decodeTime, decodeTime, sync);
+
+    /// <summary>
+    /// Adds a sample shown at <paramref name="presentationTime"/>: the difference to <paramref name="decodeTime"/> is its
+    /// <c>sample_composition_time_offset</c> (§8.8.8; version 1, signed, so a presentation time is kept exactly even
+    /// where the decode time had to be moved forward).
+    /// </summary>
+    public void Write(int track, ReadOnlySpan<byte> sample, long decodeTime, long presentationTime, bool sync)
     {
         ObjectDisposedException.ThrowIf(_finished, this);
         var s = _state[track];
@@ -77,6 +85,7 @@ public sealed class Mp4Writer : IMediaFileWriter
         }
         s.Held = sample.ToArray();
         s.HeldTime = decodeTime;
+        s.HeldPresentation = presentationTime;
         s.HeldSync = sync || !_tracks[track].IsVideo;
         if (ShouldFlush(track, decodeTime, sync)) WriteFragment();
     }
@@ -85,7 +94,8 @@ public sealed class Mp4Writer : IMediaFileWriter
     {
         if (s.NextDecodeTime < 0) s.NextDecodeTime = s.HeldTime;
         s.Data.Write(s.Held!);
-        s.Samples.Add((s.Held!.Length, duration, s.HeldSync));
+        var offset = (int)Math.Clamp(s.HeldPresentation - s.HeldTime, int.MinValue, int.MaxValue);
+        s.Samples.Add((s.Held!.Length, duration, s.HeldSync, offset));
         s.Buffered += duration;
         s.LastDuration = duration;
         s.Held = null;
@@ -152,15 +162,19 @@ public sealed class Mp4Writer : IMediaFileWriter
             moof.U64((ulong)s.NextDecodeTime);
             moof.End();
             moof.Start("trun");
-            moof.FullHeader(0, 0x000001 | 0x000100 | 0x000200 | 0x000400);
+            // Composition offsets only in a run that has one (a stream with B-frames), as signed values (version 1).
+            var reordered = false;
+            foreach (var sample in s.Samples) reordered |= sample.CompositionOffset != 0;
+            moof.FullHeader(reordered ? (byte)1 : (byte)0, 0x000001 | 0x000100 | 0x000200 | 0x000400 | (reordered ? 0x000800u : 0));
             moof.U32((uint)s.Samples.Count);
             dataOffsetFields.Add((moof.Position, i));
             moof.U32(0); // data offset, patched below
-            foreach (var (size, duration, sync) in s.Samples)
+            foreach (var (size, duration, sync, compositionOffset) in s.Samples)
             {
                 moof.U32((uint)duration);
                 moof.U32((uint)size);
                 moof.U32(sync ? 0x02000000u : 0x01010000u); // depends on nothing / non-sync, depends on others
+                if (reordered) moof.U32((uint)compositionOffset);
             }
             moof.End();
             moof.End();

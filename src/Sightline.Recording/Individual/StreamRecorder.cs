@@ -30,6 +30,7 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
     private int _videoIndex = -1, _audioIndex = -1;
     private DateTimeOffset? _startWall;
     private Anchor _video, _audio;
+    private DecodeTimeline? _decodeTimes; // H.264/H.265: frames in decode order, RTP times are presentation times
     private long _dropped;
 
     // Where a track's RTP clock meets the file's timeline; replaced when the camera reconnects (new RTP clocks).
@@ -135,23 +136,50 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
             // First frame of this track, or the camera came back with new RTP clocks: place it by wall-clock time.
             if (isVideo && !frame.IsKeyframe) return;
             long at;
-            if (!anchor.Set && isVideo && _startWall is null) at = 0;
+            // A B-frame stream's first decode times come before its first picture: that picture starts Lead into the file.
+            var lead = isVideo ? _decodeTimes?.Lead ?? 0 : 0;
+            if (!anchor.Set && isVideo && _startWall is null) at = lead;
             else if (wall is { } w && _startWall is { } start) at = (long)((w - start).TotalSeconds * timescale);
             else return; // audio before the file's wall clock is known: wait for it
-            if (anchor.Set) at = Math.Max(at, anchor.LastTime + 1);
+            if (anchor.Set) at = Math.Max(at, anchor.LastTime + 1 + lead);
+            if (isVideo) _decodeTimes?.Restart();
             anchor = new Anchor { Track = track, FirstTs = 0, FirstTime = Math.Max(0, at), Set = true };
             anchor.FirstTs = anchor.Unwrapper.Unwrap(frame.RtpTimestamp);
         }
         var time = anchor.FirstTime + (anchor.Unwrapper.Unwrap(frame.RtpTimestamp) - anchor.FirstTs) * timescale / Math.Max(1, track.ClockRate);
-        if (time < anchor.LastTime) time = anchor.LastTime; // reordering or a clock step back: keep time monotonic
-        anchor.LastTime = time;
+        if (isVideo && frame.IsKeyframe) FollowReordering(track);
+        // Reordered video: presentation times go back and forth (within a GOP; a step back of a second is a clock step);
+        // the latest one shown is what a new anchor follows.
+        if (isVideo && _decodeTimes is not null && time >= anchor.LastTime - timescale)
+        {
+            time = Math.Max(0, time);
+            anchor.LastTime = Math.Max(anchor.LastTime, time);
+        }
+        else
+        {
+            if (time < anchor.LastTime) time = anchor.LastTime; // a clock step back: keep time monotonic
+            anchor.LastTime = time;
+        }
         if (isVideo && wall is { } live && _startWall is null)
         {
             // The file's wall clock: this live frame's time, minus how far into the file it is.
             _startWall = live - TimeSpan.FromSeconds((double)time / timescale);
         }
         if (wall is { } seen) EndedAt = seen;
-        _mp4!.Write(index, frame.Data, time, frame.IsKeyframe || !isVideo);
+        if (isVideo && _decodeTimes is { } timeline)
+        {
+            var depth = timeline.Depth;
+            var decode = timeline.Next(time);
+            if (timeline.Depth > depth)
+            {
+                _logger.LogInformation("Recording {File}: the camera reorders frames {Depth} deep (more than its SPS said): decode times follow", Path.GetFileName(FilePath), timeline.Depth);
+            }
+            _mp4!.Write(index, frame.Data, decode, time, frame.IsKeyframe);
+        }
+        else
+        {
+            _mp4!.Write(index, frame.Data, time, frame.IsKeyframe || !isVideo);
+        }
     }
 
     private bool Open(RtspTrack first, EncodedFrame keyframe)
@@ -164,6 +192,7 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
             // The depacketizer has read the picture size from the SPS or the VP8/JPEG headers already.
             _videoIndex = tracks.Count;
             tracks.Add(new Mp4Track(first.Codec, 90000, first.Parameters.Width ?? 0, first.Parameters.Height ?? 0, sets));
+            FollowReordering(first);
         }
         var webm = first.Codec == MediaCodec.VP8;
         // WebM holds Opus only; MP4 holds AAC, G.711 and Opus.
@@ -181,6 +210,23 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
         _mp4 = webm ? new WebmWriter(_file, tracks) : new Mp4Writer(_file, tracks);
         if (!first.IsVideo) _startWall = null;
         return true;
+    }
+
+    /// <summary>
+    /// Decode times are derived for an H.264/H.265 camera that reorders frames or might (no SPS says it does not); one
+    /// whose SPS says it does not keeps the plain path. Checked at each keyframe: a camera can be reconfigured.
+    /// </summary>
+    private void FollowReordering(RtspTrack track)
+    {
+        if (_decodeTimes is not null || track.Codec is not (MediaCodec.H264 or MediaCodec.H265)) return;
+        var reordering = track.Parameters.Reordering;
+        if (reordering is { Reorders: false, Certain: true }) return;
+        var frameTicks = track.Parameters.FrameRate is > 1 and < 300 and var fps ? (long)Math.Round(90000 / fps) : 3600;
+        _decodeTimes = new DecodeTimeline(reordering is { Reorders: true } r ? r.Depth : 0, frameTicks);
+        if (reordering is { Reorders: true } known)
+        {
+            _logger.LogInformation("Recording {File}: the camera uses B-frames ({Reason}): kept, with composition offsets", Path.GetFileName(_basePath), known.Reason);
+        }
     }
 
     private static bool Storable(MediaCodec codec) => codec is MediaCodec.H264 or MediaCodec.H265 or MediaCodec.VP8 or MediaCodec.MJPEG;

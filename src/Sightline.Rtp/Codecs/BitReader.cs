@@ -14,6 +14,8 @@ public ref struct BitReader
 
     public bool Overrun { get; private set; }
     public readonly int BitsLeft => _data.Length * 8 - _bit;
+    /// <summary>Bits read (or skipped) so far.</summary>
+    public readonly int Position => _bit;
 
     public uint ReadBits(int count)
     {

@@ -22,6 +22,28 @@ public static class NalUnits
         return result.AsSpan(0, n).ToArray();
     }
 
+    /// <summary>
+    /// As <see cref="ToRbsp(ReadOnlySpan{byte})"/> into <paramref name="destination"/>, stopping when it is full (enough
+    /// for a slice header's first fields); returns the bytes written. No allocation.
+    /// </summary>
+    public static int ToRbsp(ReadOnlySpan<byte> nal, Span<byte> destination)
+    {
+        var n = 0;
+        var zeros = 0;
+        foreach (var b in nal)
+        {
+            if (n == destination.Length) break;
+            if (zeros >= 2 && b == 3)
+            {
+                zeros = 0;
+                continue;
+            }
+            zeros = b == 0 ? zeros + 1 : 0;
+            destination[n++] = b;
+        }
+        return n;
+    }
+
     /// <summary>Iterates the NAL units of a 4-byte length-prefixed access unit.</summary>
     public static bool TryNext(ref ReadOnlySpan<byte> accessUnit, out ReadOnlySpan<byte> nal)
     {

@@ -16,6 +16,7 @@ public sealed class H264Depacketizer : Depacketizer
     private const int StapA = 24, StapB = 25, Mtap16 = 26, Mtap24 = 27, FuA = 28, FuB = 29;
 
     private readonly FrameBuilder _frame = new(MaxFrameSize);
+    private readonly ReorderDetector _reordering = ReorderDetector.ForH264();
     private byte[]? _sps;
     private byte[]? _pps;
     private bool _hasIdr, _hasSps, _hasPps, _hasNal;
@@ -38,6 +39,11 @@ public sealed class H264Depacketizer : Depacketizer
                     Drop(DropReason.MalformedPayload);
                 }
             }
+        }
+        if (_sps is not null)
+        {
+            _reordering.FeedParameterSet(_sps);
+            Parameters = Parameters with { Reordering = _reordering.Known };
         }
         if (_sps is null && fmtp.TryGetValue("profile-level-id", out var pli) && pli.Length == 6)
         {
@@ -238,6 +244,7 @@ public sealed class H264Depacketizer : Depacketizer
         var keyframe = _hasIdr;
         var timestamp = _timestamp;
         Reset();
+        if (_reordering.Feed(data)) Parameters = Parameters with { Reordering = _reordering.Known };
         Emit(data, timestamp, keyframe);
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Sightline.Rtp.Codecs;
 using Sightline.Rtp.Codecs.H265;
 using Sightline.Rtp.Rtp;
 
@@ -15,6 +16,7 @@ public sealed class H265Depacketizer : Depacketizer
     private const int Ap = 48, Fu = 49, Paci = 50;
 
     private readonly FrameBuilder _frame = new(MaxFrameSize);
+    private readonly ReorderDetector _reordering = ReorderDetector.ForH265();
     private readonly bool _donl;
     private byte[]? _vps, _sps, _pps;
     private bool _hasIrap, _hasVps, _hasSps, _hasPps, _hasNal;
@@ -39,6 +41,11 @@ public sealed class H265Depacketizer : Depacketizer
                     Drop(DropReason.MalformedPayload);
                 }
             }
+        }
+        if (_sps is not null)
+        {
+            _reordering.FeedParameterSet(_sps);
+            Parameters = Parameters with { Reordering = _reordering.Known };
         }
     }
 
@@ -252,6 +259,7 @@ public sealed class H265Depacketizer : Depacketizer
         var keyframe = _hasIrap;
         var timestamp = _timestamp;
         Reset();
+        if (_reordering.Feed(data)) Parameters = Parameters with { Reordering = _reordering.Known };
         Emit(data, timestamp, keyframe);
     }
 

@@ -1,3 +1,5 @@
+using Sightline.Rtp.Codecs;
+
 namespace Sightline.Rtp.Packetization;
 
 /// <summary>The codecs Sightline takes from cameras.</summary>
@@ -19,6 +21,13 @@ public sealed record CodecParameters
     public string? ReorderReason { get; init; }
     /// <summary>Codec configuration: AudioSpecificConfig for AAC.</summary>
     public byte[]? Config { get; init; }
+    /// <summary>Whether the H.264/H.265 stream reorders frames (B-frames), from its SPS or slices; null while no SPS was
+    /// read, and for other codecs.</summary>
+    public FrameReordering? Reordering { get; init; }
+    /// <summary>Frames a decoder holds back (0: none); null when <see cref="Reordering"/> is.</summary>
+    public int? ReorderDepth => Reordering?.Depth;
+    /// <summary>Why <see cref="ReorderDepth"/> is what it is, in one line.</summary>
+    public string? ReorderReason => Reordering?.Reason;
 }
 
 /// <summary>

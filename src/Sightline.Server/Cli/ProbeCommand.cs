@@ -98,6 +98,7 @@ public static class ProbeCommand
         {
             lines.Add($"  resolution:     {(p.Width is { } w && p.Height is { } h ? $"{w}x{h}" : "unknown")}");
             if (p.Profile is not null) lines.Add($"  profile:        {p.Profile}{(p.ProfileLevelId is { } pli ? $" (profile-level-id {pli})" : "")}");
+            if (p.Reordering is { } r) lines.Add($"  B-frames:       {Describe(r)}");
         }
         else
         {
@@ -125,6 +126,14 @@ public static class ProbeCommand
         return string.Join(Environment.NewLine, lines);
     }
 
+    // WebRTC receivers assume frames come in display order, so a reordering stream is not passed through to browsers.
+    private static string Describe(Rtp.Codecs.FrameReordering r) => r switch
+    {
+        { Reorders: true } => $"yes ({r.Reason}, {r.Depth} frame(s) held back); browsers get a re-encoded version",
+        { Certain: true } => $"no ({r.Reason})",
+        _ => $"none seen ({r.Reason})",
+    };
+
     private static string Name(MediaCodec codec) => codec switch
     {
         MediaCodec.H264 => "H.264",
@@ -143,8 +152,9 @@ public static class ProbeCommand
         public long Frames { get; private set; }
         public long Bytes { get; private set; }
         public long Keyframes { get; private set; }
+        // Smallest and largest presentation time: with B-frames the last frame decoded is not the last one shown.
         public long FirstTimestamp { get; private set; }
-        public long LastTimestamp => _extended;
+        public long LastTimestamp { get; private set; }
         public TimeSpan? FirstKeyframeAt { get; private set; }
         public List<long> KeyframeIntervals { get; } = [];
 
@@ -153,12 +163,13 @@ public static class ProbeCommand
             if (Frames == 0)
             {
                 _extended = frame.RtpTimestamp;
-                FirstTimestamp = _extended;
             }
             else
             {
                 _extended += (int)(frame.RtpTimestamp - _last);
             }
+            if (Frames == 0 || _extended < FirstTimestamp) FirstTimestamp = _extended;
+            if (Frames == 0 || _extended > LastTimestamp) LastTimestamp = _extended;
             _last = frame.RtpTimestamp;
             Frames++;
             Bytes += frame.Data.Length;

@@ -27,6 +27,21 @@ public class ProbeCommandTests(ITestOutputHelper output)
         Assert.Contains("audio AAC", printed);
         Assert.Contains("48000 Hz, 1 channel(s)", printed);
         Assert.Contains("first keyframe:", printed);
+        Assert.Contains("B-frames:       no (SPS VUI max_num_reorder_frames=0)", printed);
+    }
+
+    [Fact]
+    public async Task Probe_says_a_B_frame_camera_reorders_and_is_re_encoded_for_browsers()
+    {
+        await using var camera = await CameraProcess.StartAsync("--codec h264-bframes --width 320 --height 240");
+        var text = new StringWriter();
+        var code = await ProbeCommand.RunAsync([camera.Url, "--seconds", "3"], text, CancellationToken.None);
+        var printed = text.ToString();
+        output.WriteLine(printed);
+        Assert.Equal(0, code);
+        Assert.Contains("profile:        Main", printed);
+        Assert.Contains("(25 per second)", printed); // from the presentation times, not those of the last frame decoded
+        Assert.Contains("B-frames:       yes (SPS VUI max_num_reorder_frames=2, 2 frame(s) held back); browsers get a re-encoded version", printed);
     }
 
     [Fact]

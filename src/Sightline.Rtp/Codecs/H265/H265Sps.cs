@@ -1,8 +1,17 @@
 namespace Sightline.Rtp.Codecs.H265;
 
-/// <summary>Profile, level and picture size from an H.265 sequence parameter set (H.265 §7.3.2.2).</summary>
+/// <summary>
+/// Profile, level, picture size and the decoded-picture-buffer limits of the highest sub-layer from an H.265 sequence
+/// parameter set (H.265 §7.3.2.2).
+/// </summary>
 public sealed record H265Sps(int ProfileIdc, int LevelIdc, int Width, int Height)
 {
+    /// <summary><c>sps_max_num_reorder_pics[HighestTid]</c> (§7.4.3.2.1): pictures that may precede one in decode order and follow it in output order.</summary>
+    public int? MaxNumReorderPics { get; init; }
+    /// <summary><c>sps_max_dec_pic_buffering_minus1[HighestTid] + 1</c>.</summary>
+    public int? MaxDecPicBuffering { get; init; }
+    public int Log2MaxPicOrderCntLsb { get; init; } = 4;
+
     public string ProfileName => ProfileIdc switch
     {
         1 => "Main",
@@ -59,6 +68,21 @@ public sealed record H265Sps(int ProfileIdc, int LevelIdc, int Width, int Height
             height -= subH * (top + bottom);
         }
         if (r.Overrun || width == 0 || height == 0 || width > 16384 || height > 16384) return null;
-        return new H265Sps(profile, level, (int)width, (int)height);
+        var sps = new H265Sps(profile, level, (int)width, (int)height);
+        r.ReadUe(); // bit_depth_luma_minus8
+        r.ReadUe(); // bit_depth_chroma_minus8
+        var log2MaxPocLsb = r.ReadUe() + 4;
+        var orderingInfoForEachSubLayer = r.ReadBit() == 1;
+        uint buffering = 0, reorder = 0;
+        // Without per-sub-layer info the one set given applies to every sub-layer, HighestTid included (§7.4.3.2.1).
+        for (var i = orderingInfoForEachSubLayer ? 0 : maxSubLayersMinus1; i <= maxSubLayersMinus1; i++)
+        {
+            buffering = r.ReadUe() + 1; // sps_max_dec_pic_buffering_minus1
+            reorder = r.ReadUe(); // sps_max_num_reorder_pics
+            r.ReadUe(); // sps_max_latency_increase_plus1
+        }
+        // sps_max_num_reorder_pics ≤ sps_max_dec_pic_buffering_minus1 ≤ 15; outside that the fields are not trusted.
+        if (r.Overrun || log2MaxPocLsb > 16 || buffering > 16 || reorder >= buffering) return sps;
+        return sps with { MaxNumReorderPics = (int)reorder, MaxDecPicBuffering = (int)buffering, Log2MaxPicOrderCntLsb = (int)log2MaxPocLsb };
     }
 }
