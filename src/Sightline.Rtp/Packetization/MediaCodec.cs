@@ -16,9 +16,6 @@ public sealed record CodecParameters
     public double? FrameRate { get; init; }
     public int? SampleRate { get; init; }
     public int? Channels { get; init; }
-    /// <summary>TEMPORARY until the reorder detector lands.</summary>
-    public int? ReorderDepth { get; init; }
-    public string? ReorderReason { get; init; }
     /// <summary>Codec configuration: AudioSpecificConfig for AAC.</summary>
     public byte[]? Config { get; init; }
     /// <summary>Whether the H.264/H.265 stream reorders frames (B-frames), from its SPS or slices; null while no SPS was
