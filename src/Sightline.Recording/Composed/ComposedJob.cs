@@ -279,8 +279,8 @@ internal sealed class ComposedJob : IRecordingJob
     /// </summary>
     private sealed class Tile : IFrameSink, IAsyncDisposable
     {
-        private readonly Channel<(MediaCodec Codec, byte[] Data, bool Key)> _frames =
-            Channel.CreateBounded<(MediaCodec, byte[], bool)>(new BoundedChannelOptions(120) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+        private readonly Channel<(MediaCodec Codec, byte[] Data, bool Key, bool Reorders)> _frames =
+            Channel.CreateBounded<(MediaCodec, byte[], bool, bool)>(new BoundedChannelOptions(120) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
         private readonly Channel<(RtspTrack Track, byte[] Data)> _audioFrames =
             Channel.CreateBounded<(RtspTrack, byte[])>(new BoundedChannelOptions(200) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
         private readonly Task _audioLoop;
@@ -374,7 +374,7 @@ internal sealed class ComposedJob : IRecordingJob
         {
             if (track.IsVideo)
             {
-                if (_video) _frames.Writer.TryWrite((frame.Codec, frame.Data, frame.IsKeyframe));
+                if (_video) _frames.Writer.TryWrite((frame.Codec, frame.Data, frame.IsKeyframe, track.Parameters.ReorderDepth is > 0));
             }
             else if (_audio && frame.Codec is MediaCodec.AAC or MediaCodec.PCMU or MediaCodec.PCMA or MediaCodec.Opus)
             {
@@ -390,11 +390,12 @@ internal sealed class ComposedJob : IRecordingJob
             var synced = false;
             try
             {
-                await foreach (var (codec, data, key) in _frames.Reader.ReadAllAsync())
+                await foreach (var (codec, data, key, reorders) in _frames.Reader.ReadAllAsync())
                 {
                     if (!synced && !key) continue;
                     synced = true;
-                    decoder ??= new VideoDecoder(codec switch { MediaCodec.H264 => "h264", MediaCodec.H265 => "hevc", MediaCodec.VP8 => "vp8", _ => "mjpeg" });
+                    // A camera with B-frames: pictures must come out in presentation order.
+                    decoder ??= new VideoDecoder(codec switch { MediaCodec.H264 => "h264", MediaCodec.H265 => "hevc", MediaCodec.VP8 => "vp8", _ => "mjpeg" }, lowDelay: !reorders);
                     try
                     {
                         decoder.Decode(codec is MediaCodec.H264 or MediaCodec.H265 ? NalUnits.ToAnnexB(data) : data, 0, (in Picture p) =>
