@@ -1,4 +1,6 @@
 using System.Text;
+using Sightline.Rtp.Codecs;
+using Sightline.Rtp.Tests.Codecs;
 using Sightline.Rtp.Packetization;
 using Sightline.Rtp.Rtp;
 using Sightline.Rtp.Sdp;
@@ -127,5 +129,33 @@ public class MutatedInputTests
         }
         Assert.True(w.Held <= 64);
         Assert.True(duplicates < 200, $"{duplicates} packets released twice"); // only across resyncs
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void ReorderDetector_SurvivesMutatedParameterSetsAndSliceHeaders(int seed)
+    {
+        var r = new Random(seed);
+        byte[][] nals =
+        [
+            SpsReorderFieldTests.Sps(100, vui: new SpsReorderFieldTests.Vui(Timing: (1, 50), NalHrdCpbs: 2, VclHrdCpbs: 1, Restriction: (2, 4))),
+            SpsReorderFieldTests.Sps(77, frameMbsOnly: false),
+            SpsReorderFieldTests.Sps(77, pocType: 1),
+            new BitWriter().Ue(0).Ue(1).Ue(0).Bits(3, 4).Bits(9, 6).ToNal(0x01),
+            new BitWriter().Ue(0).Ue(7).Ue(0).Bits(0, 4).Ue(0).Bits(0, 6).ToNal(0x65),
+            Convert.FromHexString("42010101600000030090000003000003003ca00a080f165959a4932bc05a020000030002000003003210"),
+        ];
+        var h264 = ReorderDetector.ForH264();
+        var h265 = ReorderDetector.ForH265();
+        for (var i = 0; i < 20_000; i++)
+        {
+            var nal = Mutate(r, nals[r.Next(nals.Length)]);
+            var au = BitWriter.AccessUnit(nal);
+            h264.Feed(au);
+            h265.Feed(au);
+            if (r.Next(20) == 0) h264.Feed(Mutate(r, au)); // broken length prefixes too
+        }
+        Assert.InRange(h264.Current.Depth, 0, 16);
+        Assert.InRange(h265.Current.Depth, 0, 16);
     }
 }
