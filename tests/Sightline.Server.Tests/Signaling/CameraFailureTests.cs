@@ -170,6 +170,24 @@ public sealed class CameraFailureTests(ITestOutputHelper output)
         Assert.Null(again["error"]);
     }
 
+    [Fact]
+    public async Task A_server_offered_peer_whose_answer_never_came_is_closed_when_its_viewer_leaves()
+    {
+        await using var camera = await CameraProcess.StartAsync("--codec h264");
+        await using var server = await StartServerAsync(serverOffers: true);
+        var sid = await CreateSessionAsync(server.Client);
+        var (_, streamId) = await Viewer.PublishCameraAsync(server, sid, camera.Url);
+        await using var viewer = await Viewer.JoinAsync(server, sid);
+        var offered = await viewer.Rpc.CallAsync("prepareReceiveVideoFrom", new JsonObject { ["sender"] = streamId, ["reconnect"] = false });
+        Assert.StartsWith("v=0", offered["result"]!["sdpOffer"]!.ToString());
+        var source = server.Service<CameraService>().Pool.Find(camera.Url)!;
+        Assert.True(source.IsRunning);
+
+        // The browser leaves without answering the offer: the camera it held is let go like any viewer's.
+        Assert.NotNull((await viewer.Rpc.CallAsync("leaveRoom"))["result"]);
+        await WaitUntilAsync(() => !source.IsRunning, TimeSpan.FromSeconds(5), "the camera to be let go");
+    }
+
     internal static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
