@@ -109,12 +109,53 @@ public sealed class CameraSource : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Waits until the camera has played at least once (so its codecs are known), or the timeout.</summary>
-    public async Task<bool> WaitForTracksAsync(TimeSpan timeout, CancellationToken cancel)
+    /// <summary>
+    /// The camera's verdict for a new viewer, taken from its state events (no polling): at once when it plays; an attempt
+    /// under way (starting, connecting, moving to TCP) is waited for, at most <paramref name="window"/>; a camera that is
+    /// down (its last attempt failed and it waits to retry, or it just stalled) answers at once with its current reason.
+    /// </summary>
+    public async Task<CameraReadiness> WaitUntilPlayingAsync(TimeSpan window, CancellationToken cancel)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (_camera.Tracks.Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(50, cancel);
-        return _camera.Tracks.Count > 0;
+        var verdict = new TaskCompletionSource<CameraReadiness>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnChange(RtspCameraStateChange change)
+        {
+            if (Judge(change.State, change.Failure, change.Detail) is { } r) verdict.TrySetResult(r);
+        }
+        // Listen first, then look: a change between the two is not missed.
+        _camera.StateChanged += OnChange;
+        try
+        {
+            if (Judge(_camera.State, _camera.LastError?.Failure, null) is { } now) return now;
+            try
+            {
+                return await verdict.Task.WaitAsync(window, cancel);
+            }
+            catch (TimeoutException)
+            {
+                return new CameraReadiness(false, _camera.State, null, $"it did not start playing within {window.TotalSeconds:0.#} s (still connecting)");
+            }
+        }
+        finally
+        {
+            _camera.StateChanged -= OnChange;
+        }
+    }
+
+    // Null while an attempt is under way; a verdict otherwise. The reason is the camera's last error when it has one.
+    private CameraReadiness? Judge(RtspCameraState state, RtspFailure? failure, string? detail)
+    {
+        switch (state)
+        {
+            case RtspCameraState.Playing when _camera.Tracks.Count > 0:
+                return CameraReadiness.Ready;
+            case RtspCameraState.Failed or RtspCameraState.Stalled:
+            case RtspCameraState.Reconnecting when failure is not null and not RtspFailure.UdpBlocked:
+                return new CameraReadiness(false, state, failure, _camera.LastError?.Message ?? detail ?? "the camera stopped playing");
+            case RtspCameraState.Stopped when !_running:
+                return new CameraReadiness(false, state, null, "the camera was stopped");
+            default:
+                return null; // idle or stopped about to start, connecting, or switching to TCP (no backoff)
+        }
     }
 
     public void Start()

@@ -66,27 +66,38 @@ public sealed class RtspCamera : IAsyncDisposable
     {
         lock (_gate)
         {
-            if (_loop is not null) return;
-            _stop = new CancellationTokenSource();
-            _loop = Task.Run(() => RunAsync(_stop.Token));
+            if (_loop is not null && _stop is { IsCancellationRequested: false }) return;
+            // Started again while a stop is under way (a viewer right after the linger ran out): the new loop follows
+            // the old one, which would otherwise finish after this call and leave the camera stopped for good.
+            var previous = _loop;
+            var stop = _stop = new CancellationTokenSource();
+            _loop = previous is null
+                ? Task.Run(() => RunAsync(stop.Token))
+                : previous.ContinueWith(_ => RunAsync(stop.Token), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
         }
     }
 
     public async Task StopAsync()
     {
         Task? loop;
+        CancellationTokenSource? stop;
         lock (_gate)
         {
             loop = _loop;
-            _stop?.Cancel();
+            stop = _stop;
+            stop?.Cancel();
         }
         if (loop is not null) await loop;
         lock (_gate)
         {
-            _loop = null;
-            _stop?.Dispose();
-            _stop = null;
+            // Started again meanwhile: the new loop is not this call's to clear.
+            if (_stop == stop)
+            {
+                _loop = null;
+                _stop = null;
+            }
         }
+        stop?.Dispose(); // its loop has ended
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();

@@ -38,6 +38,12 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
     // Whether the FFmpeg layer loads here: without it only viewers that take the camera's own stream can be served.
     private readonly bool _canTranscode;
 
+    /// <summary>
+    /// Longest wait of a new viewer for a camera that is still connecting: short enough that openvidu-browser's
+    /// <c>subscribe</c> settles within 5 s, long enough for a camera that answers slowly (DESCRIBE, SETUP, PLAY).
+    /// </summary>
+    public static readonly TimeSpan PlayWait = TimeSpan.FromSeconds(4);
+
     private sealed record Subscription(PeerConnection Peer, string Uri, bool Adaptive)
     {
         /// <summary>Server-offers flow: the video codecs offered, to read the browser's choice from its answer.</summary>
@@ -76,14 +82,21 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
             case WebRtcConnectionDestroyed { SubscriberConnectionId: { } subscriber } ended:
                 if (_subscriptions.TryRemove((subscriber, ended.Stream.StreamId), out var s)) Close(s);
                 break;
+            case ParticipantLeft left:
+                // A server-offered peer whose answer never came is no session subscription: nothing else ends it.
+                foreach (var key in _subscriptions.Keys)
+                {
+                    if (key.Subscriber == left.Connection.ConnectionId && _subscriptions.TryRemove(key, out var prepared)) Close(prepared);
+                }
+                break;
         }
     }
 
     /// <summary>
-    /// Answers a viewer's offer for a camera stream: the camera is started if it waits for viewers, its codecs are
-    /// awaited briefly, and the viewer gets the video in a codec its offer contains (<see cref="ViewerVideo.Choose"/>):
-    /// the camera's own stream when it can, else re-encoded. Throws <see cref="SubscriptionRefusedException"/> when
-    /// nothing fits, with the reason.
+    /// Answers a viewer's offer for a camera stream: the camera is started if it waits for viewers and awaited briefly
+    /// (one that cannot play throws <see cref="CameraUnavailableException"/>), and the viewer gets the video in a codec
+    /// its offer contains (<see cref="ViewerVideo.Choose"/>): the camera's own stream when it can, else re-encoded.
+    /// Throws <see cref="SubscriptionRefusedException"/> when nothing fits, with the reason.
     /// </summary>
     public async Task<string> SubscribeAsync(string subscriberConnectionId, string streamId, string sdpOffer, CancellationToken cancel)
     {
@@ -210,15 +223,39 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
         _pool.Find(s.Uri)?.AddViewer(s.Peer, s.Adaptive, video);
     }
 
-    // A new viewer of a camera stream: the camera is started if it waits for viewers, and its codecs are awaited
-    // briefly (H.264 assumed if it is away, so the viewer stays attached and plays when it comes back).
+    // A new viewer of a camera stream: the camera is started if it waits for viewers, and the viewer waits for it to
+    // play (PlayWait at most, so the browser hears within 5 s); a camera that cannot play fails the subscription with
+    // its reason, and the viewer's hold on the camera is let go.
     private async Task<(IpCameraProperties Camera, CameraSource Source)> JoinCameraAsync(string streamId, CancellationToken cancel)
     {
         if (!_cameraStreams.TryGetValue(streamId, out var cam)) throw new InvalidOperationException("not a camera stream");
         var source = _pool.Find(cam.RtspUri) ?? throw new InvalidOperationException("camera not published");
         _pool.ViewerJoined(cam.RtspUri);
-        await source.WaitForTracksAsync(TimeSpan.FromSeconds(6), cancel);
+        CameraReadiness readiness;
+        try
+        {
+            readiness = await source.WaitUntilPlayingAsync(PlayWait, cancel);
+        }
+        catch
+        {
+            _pool.ViewerLeft(cam.RtspUri); // the socket closed while waiting
+            throw;
+        }
+        if (!readiness.Playing)
+        {
+            _pool.ViewerLeft(cam.RtspUri);
+            throw new CameraUnavailableException(streamId, readiness);
+        }
         return (cam, source);
+    }
+
+    /// <summary>
+    /// Lets go of a subscription the session did not take (its subscriber left while the camera was awaited): the peer
+    /// is closed and its viewer reference released, as an unsubscribe would.
+    /// </summary>
+    public void Release(string subscriberConnectionId, string streamId)
+    {
+        if (_subscriptions.TryRemove((subscriberConnectionId, streamId), out var s)) Close(s);
     }
 
     /// <summary>True when the stream is a camera this service serves.</summary>

@@ -12,12 +12,17 @@ using Sightline.Sessions.Model;
 namespace Sightline.Server.Signaling;
 
 /// <summary>
-/// One browser's JSON-RPC 2.0 WebSocket (<c>/openvidu</c>) as openvidu-browser 2.32 speaks it: requests handled one at a
-/// time in arrival order, responses and notifications written by one sender loop from a bounded queue.
+/// One browser's JSON-RPC 2.0 WebSocket (<c>/openvidu</c>) as openvidu-browser 2.32 speaks it. Requests do not wait
+/// behind unrelated slow ones (a subscription waiting for its camera): each stream's requests run in arrival order in
+/// their own lane, the rest in arrival order among themselves, and <c>joinRoom</c>/<c>connect</c>/<c>leaveRoom</c>
+/// alone, after everything before them and before everything after (see <see cref="Schedule"/>). Responses keep their
+/// request's id; they and the notifications are written by one sender loop from a bounded queue.
 /// </summary>
 public sealed class SignalingConnection
 {
     private const int MaxMessageBytes = 1 << 20;
+    /// <summary>Requests of one socket under way at once; beyond it the socket is not read until one ends.</summary>
+    internal const int MaxInFlight = 32;
     private static readonly TimeSpan ReconnectGrace = TimeSpan.FromSeconds(10);
 
     private readonly WebSocket _socket;
@@ -39,6 +44,13 @@ public sealed class SignalingConnection
 
     private readonly string _mediaServer;
 
+    // Request scheduling, touched only by the reading loop (see Schedule).
+    private readonly SemaphoreSlim _slots = new(MaxInFlight, MaxInFlight);
+    private readonly Dictionary<string, Task> _lanes = new(StringComparer.Ordinal);
+    private readonly List<Task> _sinceBarrier = [];
+    private Task _barrier = Task.CompletedTask;
+    private Task _unlaned = Task.CompletedTask;
+
     public SignalingConnection(WebSocket socket, SessionRegistry registry, SignalingHub hub, CameraService cameras, ILogger logger, string? remoteIp, string mediaServer = "kurento")
     {
         _mediaServer = mediaServer;
@@ -55,6 +67,8 @@ public sealed class SignalingConnection
         var sender = SendLoopAsync(cancel);
         using var watchdogStop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var watchdog = PingWatchdogAsync(watchdogStop.Token);
+        // Cancelled when the socket closes: requests still under way end (a subscription lets go of its camera).
+        using var work = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         try
         {
             var buffer = new byte[16 * 1024];
@@ -68,7 +82,9 @@ public sealed class SignalingConnection
                 if (!result.EndOfMessage) continue;
                 var text = Encoding.UTF8.GetString(message.GetBuffer(), 0, (int)message.Length);
                 message.SetLength(0);
-                await HandleAsync(text, cancel);
+                if (Parse(text) is not { } request) continue;
+                if (request.Method is not ("ping" or "echo")) await _slots.WaitAsync(cancel);
+                Schedule(request, work.Token);
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
@@ -76,11 +92,107 @@ public sealed class SignalingConnection
         }
         finally
         {
+            work.Cancel();
+            await Task.WhenAll([.. _sinceBarrier, _barrier]);
             _outgoing.Writer.TryComplete();
             await sender;
             watchdogStop.Cancel();
             await watchdog;
+            _slots.Dispose();
             OnSocketClosed();
+        }
+    }
+
+    private sealed record Request(JsonNode Id, string Method, JsonObject Params);
+
+    private static Request? Parse(string text)
+    {
+        JsonObject frame;
+        try
+        {
+            frame = JsonNode.Parse(text) as JsonObject ?? throw new JsonException();
+            // A notification from a client (no id) has nothing to answer.
+            if (frame["id"]?.DeepClone() is not { } id) return null;
+            var method = frame["method"] is JsonValue m && m.TryGetValue<string>(out var name) ? name : "";
+            return new Request(id, method, frame["params"] as JsonObject ?? []);
+        }
+        catch (JsonException)
+        {
+            return null; // not JSON-RPC: dropped, as the kurento layer does
+        }
+    }
+
+    /// <summary>
+    /// Starts a request after the ones it must follow, without waiting for it (called by the reading loop only):
+    /// <list type="bullet">
+    /// <item><c>ping</c> and <c>echo</c> (liveness probes) at once;</item>
+    /// <item><c>joinRoom</c>, <c>connect</c>, <c>leaveRoom</c> (they change who this socket is) after every request before
+    /// them, and every later request after them;</item>
+    /// <item>a stream's requests (<c>prepareReceiveVideoFrom</c>, <c>receiveVideoFrom</c>, <c>reconnectStream</c>,
+    /// <c>onIceCandidate</c>, <c>unsubscribeFromVideo</c>, keyed by the publisher's connection id) after the previous one
+    /// of that stream;</item>
+    /// <item>any other request after the previous such one (signals keep their order).</item>
+    /// </list>
+    /// </summary>
+    private void Schedule(Request request, CancellationToken cancel)
+    {
+        Task task;
+        if (request.Method is "ping" or "echo")
+        {
+            _ = RunAfterAsync(Task.CompletedTask, request, cancel); // answered synchronously
+            return;
+        }
+        if (request.Method is "joinRoom" or "connect" or "leaveRoom")
+        {
+            _sinceBarrier.Add(_barrier);
+            task = RunAfterAsync(Task.WhenAll(_sinceBarrier), request, cancel);
+            _barrier = _unlaned = task;
+            _sinceBarrier.Clear();
+            _lanes.Clear();
+            return;
+        }
+        if (LaneOf(request) is { } lane)
+        {
+            task = RunAfterAsync(_lanes.GetValueOrDefault(lane, _barrier), request, cancel);
+            if (_lanes.Count >= MaxInFlight) foreach (var (key, last) in _lanes) if (last.IsCompleted) _lanes.Remove(key);
+            _lanes[lane] = task;
+        }
+        else
+        {
+            task = _unlaned = RunAfterAsync(_unlaned, request, cancel);
+        }
+        _sinceBarrier.RemoveAll(t => t.IsCompleted);
+        _sinceBarrier.Add(task);
+    }
+
+    private static string? LaneOf(Request request)
+    {
+        var key = request.Method switch
+        {
+            "receiveVideoFrom" or "prepareReceiveVideoFrom" or "unsubscribeFromVideo" => request.Params["sender"],
+            "reconnectStream" => request.Params["stream"],
+            "onIceCandidate" => request.Params["endpointName"],
+            _ => null,
+        };
+        if (key is not JsonValue value || !value.TryGetValue<string>(out var id)) return null;
+        // Stream ids (receiveVideoFrom) and connection ids (unsubscribeFromVideo, onIceCandidate) meet on the publisher's id.
+        return id.StartsWith("ipc_", StringComparison.Ordinal) || id.StartsWith("con_", StringComparison.Ordinal) ? id : PublisherOf(id);
+    }
+
+    private async Task RunAfterAsync(Task previous, Request request, CancellationToken cancel)
+    {
+        try
+        {
+            await previous; // never faults: every request's task ends normally
+            await HandleAsync(request, cancel);
+        }
+        catch (OperationCanceledException)
+        {
+            // The socket closed while this request was under way: nobody is left to answer.
+        }
+        finally
+        {
+            if (request.Method is not ("ping" or "echo")) _slots.Release();
         }
     }
 
@@ -182,21 +294,9 @@ public sealed class SignalingConnection
         }
     }
 
-    private async Task HandleAsync(string text, CancellationToken cancel)
+    private async Task HandleAsync(Request request, CancellationToken cancel)
     {
-        JsonObject request;
-        try
-        {
-            request = JsonNode.Parse(text) as JsonObject ?? throw new JsonException();
-        }
-        catch (JsonException)
-        {
-            return; // not JSON-RPC: dropped, as the kurento layer does
-        }
-        var id = request["id"]?.DeepClone();
-        var method = request["method"]?.GetValue<string>() ?? "";
-        var p = request["params"] as JsonObject ?? [];
-        if (id is null) return; // a notification from a client: nothing to answer
+        var (id, method, p) = request;
         try
         {
             var result = await DispatchAsync(method, p, cancel);
@@ -206,14 +306,23 @@ public sealed class SignalingConnection
         }
         catch (RpcError e)
         {
-            Send(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["error"] = new JsonObject { ["code"] = e.Code, ["message"] = e.Message } });
+            SendError(id, e.Code, e.Message);
+        }
+        catch (CameraUnavailableException e)
+        {
+            // 303 MEDIA_ENDPOINT_ERROR, OpenVidu's code for a publisher whose media endpoint is not there (302 is for SDP).
+            SignalingLog.CameraCannotPlay(_logger, _connectionId ?? "?", e.StreamId, e.Readiness.Reason ?? "");
+            SendError(id, 303, e.Message);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             _logger.LogWarning(e, "Signaling request {Method} failed", method);
-            Send(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["error"] = new JsonObject { ["code"] = -1, ["message"] = e.GetType().Name + ":" + e.Message } });
+            SendError(id, -1, e.GetType().Name + ":" + e.Message);
         }
     }
+
+    private void SendError(JsonNode id, int code, string message) =>
+        Send(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["error"] = new JsonObject { ["code"] = code, ["message"] = message } });
 
     private void Send(JsonObject frame) => _outgoing.Writer.TryWrite(frame.ToJsonString());
 
@@ -355,7 +464,7 @@ public sealed class SignalingConnection
         return new JsonObject { ["sdpOffer"] = offer };
     }
 
-    private string PublisherOf(string sender) => StreamIds.IsIpCameraStream(sender) ? sender[sender.IndexOf("ipc_", StringComparison.Ordinal)..]
+    private static string PublisherOf(string sender) => StreamIds.IsIpCameraStream(sender) ? sender[sender.IndexOf("ipc_", StringComparison.Ordinal)..]
         : sender.LastIndexOf("con_", StringComparison.Ordinal) is var k and >= 0 ? sender[k..] : sender;
 
     private void CheckPublisher(string sender, string publisherId)
@@ -374,7 +483,11 @@ public sealed class SignalingConnection
             CheckPublisher(sender, PublisherOf(sender));
             _cameras.CompleteSubscription(_connectionId!, sender, sdpAnswer.ToString());
             var state = _session!.Subscribe(_connectionId!, sender, out _);
-            if (state is not (SessionError.None or SessionError.AlreadySubscribed)) throw new RpcError(105, $"Stream '{sender}' does not exist in Session '{_session.SessionId}'");
+            if (state is not (SessionError.None or SessionError.AlreadySubscribed))
+            {
+                _cameras.Release(_connectionId!, sender);
+                throw new RpcError(105, $"Stream '{sender}' does not exist in Session '{_session.SessionId}'");
+            }
             return [];
         }
         var offer = Required(p, "sdpOffer", "receiveVideoFrom");
@@ -391,7 +504,12 @@ public sealed class SignalingConnection
             throw new RpcError(302, $"Unable to generate SDP answer when subscribing '{_connectionId}' to '{sender}': {e.Message}");
         }
         var error = _session!.Subscribe(_connectionId!, sender, out _);
-        if (error is not (SessionError.None or SessionError.AlreadySubscribed)) throw new RpcError(105, $"User '{publisherId} not streaming media in session '{_session.SessionId}'");
+        if (error is not (SessionError.None or SessionError.AlreadySubscribed))
+        {
+            // The session did not take it (the viewer or the camera left meanwhile): nothing else would end the peer.
+            _cameras.Release(_connectionId!, sender);
+            throw new RpcError(105, $"User '{publisherId} not streaming media in session '{_session.SessionId}'");
+        }
         return new JsonObject { ["sdpAnswer"] = answer };
     }
 

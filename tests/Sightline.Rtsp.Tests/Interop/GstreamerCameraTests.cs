@@ -222,6 +222,34 @@ public class GstreamerCameraTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task StartedAgainWhileStopping_PlaysAgainOnceTheOldSessionHasEnded()
+    {
+        await using var camera = await CameraProcess.StartAsync("--codec h264");
+        await using var rtsp = new RtspCamera(new RtspClientOptions { Uri = camera.Url + "#transport=tcp" }, NullLogger.Instance);
+        var firstPlay = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondPlay = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        rtsp.StateChanged += change =>
+        {
+            if (change.State != RtspCameraState.Playing) return;
+            if (!firstPlay.TrySetResult()) secondPlay.TrySetResult();
+        };
+        rtsp.Start();
+        await firstPlay.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // A viewer arrives just as the linger's stop is tearing the session down (TEARDOWN still on the wire).
+        var stopping = rtsp.StopAsync();
+        Assert.False(stopping.IsCompleted, "the stop should still be under way");
+        rtsp.Start();
+        await stopping;
+
+        await secondPlay.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(RtspCameraState.Playing, rtsp.State);
+        Assert.Equal(2, rtsp.Sessions);
+        var states = rtsp.History.Select(h => h.State).ToList();
+        Assert.True(states.LastIndexOf(RtspCameraState.Stopped) < states.LastIndexOf(RtspCameraState.Playing), string.Join(" → ", states));
+    }
+
+    [Fact]
     public async Task AutoTransport_FallsBackToTcp_WhenTheCameraOnlyDoesTcp()
     {
         await using var camera = await CameraProcess.StartAsync("--protocols tcp");

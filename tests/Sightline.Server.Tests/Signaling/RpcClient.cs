@@ -11,6 +11,8 @@ public sealed class RpcClient : IAsyncDisposable
     private readonly ClientWebSocket _socket = new();
     private readonly ConcurrentDictionary<int, TaskCompletionSource<JsonObject>> _pending = new();
     private readonly ConcurrentQueue<JsonObject> _notifications = new();
+    private readonly SemaphoreSlim _sendGate = new(1, 1);
+    private readonly List<int> _order = [];
     private int _nextId;
     private Task? _reader;
 
@@ -26,14 +28,34 @@ public sealed class RpcClient : IAsyncDisposable
     }
 
     /// <summary>Sends a request and returns the whole response frame (with <c>result</c> or <c>error</c>).</summary>
-    public async Task<JsonObject> CallAsync(string method, JsonObject? parameters = null)
+    public async Task<JsonObject> CallAsync(string method, JsonObject? parameters = null) => await await SendAsync(method, parameters);
+
+    /// <summary>
+    /// Sends a request without waiting for its answer (as openvidu-browser does): the returned task is the response, within
+    /// 10 s. Requests go out in the order of these calls.
+    /// </summary>
+    public async Task<Task<JsonObject>> SendAsync(string method, JsonObject? parameters = null)
     {
         var id = Interlocked.Increment(ref _nextId) - 1;
         var tcs = new TaskCompletionSource<JsonObject>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[id] = tcs;
         var frame = new JsonObject { ["jsonrpc"] = "2.0", ["method"] = method, ["params"] = parameters ?? [], ["id"] = id };
-        await _socket.SendAsync(Encoding.UTF8.GetBytes(frame.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
-        return await tcs.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await _sendGate.WaitAsync();
+        try
+        {
+            await _socket.SendAsync(Encoding.UTF8.GetBytes(frame.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+        finally
+        {
+            _sendGate.Release();
+        }
+        return tcs.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>The ids of the responses in the order they arrived.</summary>
+    public IReadOnlyList<int> ResponseOrder
+    {
+        get { lock (_order) return [.. _order]; }
     }
 
     public async Task<JsonObject> WaitForNotificationAsync(string method, Func<JsonObject, bool>? match = null, int timeoutMs = 5000)
@@ -69,7 +91,11 @@ public sealed class RpcClient : IAsyncDisposable
                 } while (!r.EndOfMessage);
                 if (r.MessageType == WebSocketMessageType.Close) return;
                 var frame = (JsonObject)JsonNode.Parse(Encoding.UTF8.GetString(ms.ToArray()))!;
-                if (frame["id"] is { } id && _pending.TryRemove(id.GetValue<int>(), out var tcs)) tcs.TrySetResult(frame);
+                if (frame["id"] is { } id && _pending.TryRemove(id.GetValue<int>(), out var tcs))
+                {
+                    lock (_order) _order.Add(id.GetValue<int>());
+                    tcs.TrySetResult(frame);
+                }
                 else if (frame["method"] is not null) _notifications.Enqueue(frame);
             }
         }
