@@ -41,7 +41,7 @@ async function watch(cameraArgs, { audio = false } = {}) {
     const subscribedAt = Date.now();
     await page.goto(`${pages.url}/viewer.html?token=${encodeURIComponent(viewer.token)}`);
     await page.evaluate(() => window.connected);
-    await waitFor(async () => ((await page.evaluate(() => window.result())).frames[streamId] || { count: 0 }).count >= 10, 20000, 'Firefox decoding');
+    await waitFor(async () => ((await page.evaluate(() => window.result())).frames[streamId] || { count: 0 }).count >= 10, 30000, 'Firefox decoding');
     const firstFrameMs = (await page.evaluate(() => window.result())).frames[streamId].first - subscribedAt;
     // Decoded frames over a window, from the receiver's own counter (framesDecoded), against the camera's rate.
     const before = await page.evaluate((id) => window.videoStats(id), streamId);
