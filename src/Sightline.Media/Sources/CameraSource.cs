@@ -314,8 +314,8 @@ public sealed class CameraSource : IAsyncDisposable
                 viewer.KeyframeWanted = false;
                 _ladder.RequestKeyframeForViewer(viewer.Rung);
             }
-            // A viewer on a rung its link cannot carry (the lowest one) holds that rung's encoder down to what it can.
-            var capacity = viewer.Adaptive ? viewer.Selector.Capacity * 4 / 5 : 0;
+            // A viewer on a rung its link (or its REMB ceiling) cannot carry, the lowest one, holds that rung's encoder down.
+            var capacity = viewer.Adaptive ? viewer.Selector.EncoderLimit : 0;
             if (capacity > 0 && capacity < _ladder.BitrateOf(viewer.Rung) && (caps[viewer.Rung] == 0 || capacity < caps[viewer.Rung])) caps[viewer.Rung] = capacity;
             if (viewer.AwaitKeyframe) _ladder.RequestKeyframe(viewer.Rung);
             if (viewer.Pending > 0) _ladder.RequestKeyframe(viewer.Pending);
