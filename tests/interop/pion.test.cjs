@@ -67,12 +67,26 @@ test('pion takes the answers and receives every frame: H.264 without audio, H.26
       assert.ok(w.keyframes >= 1, `${k.codec}/${k.audio}: no keyframe in the window`);
       assert.equal(summary.width, 640);
       assert.equal(summary.height, 480);
+      // Loopback: nothing should be lost (pion 3.1 keeps RTX repairs to itself, so a repaired packet still counts).
+      assert.ok(summary.lost <= 0.02 * summary.packets, `${k.codec}/${k.audio}: ${summary.lost} lost of ${summary.packets}`);
       if (audio) assert.ok(audio.packets >= 20, `${k.audioCodec}: ${audio.packets} packets`);
     }
     await session.close();
   } finally {
     await Promise.all(cameras.map((c) => c.stop()));
   }
+});
+
+test('the pion viewer reports a JSON-RPC error and exits non-zero (a token the session never issued)', async () => {
+  const session = await ov.createSession();
+  const viewer = await session.createConnection({ role: 'SUBSCRIBER' });
+  const forged = viewer.token.replace(/token=[^&]+/, 'token=tok_NotIssuedByTheServer');
+  const { code, lines } = await startPionViewer([forged], ['--duration', '5s']).done;
+  assert.equal(code, 1);
+  const errors = errorsOf(lines);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0], /^joinRoom: JSON-RPC error 401: Unable to join session /);
+  await session.close();
 });
 
 test('REMB is a ceiling: two pion viewers announcing 400 kb/s get a lighter rung, the two others the camera stream', async () => {
