@@ -142,6 +142,9 @@ test('REMB is a ceiling: two pion viewers announcing 400 kb/s get a lighter rung
     }
     assert.equal(layers[0].viewers, 2);
     assert.equal(layers[1].viewers + layers[2].viewers, 2);
+    // The rung they are on is encoded under the ceiling with the selector's headroom (85 %).
+    const rung = layers.find((l) => l.viewers > 0 && l.source === 'encoder');
+    assert.ok(rung.targetBitrate <= 0.85 * 400_000, `their rung's encoder aims at ${rung.targetBitrate} b/s`);
     await session.close();
   } finally {
     await camera.stop();

@@ -315,8 +315,10 @@ public sealed class CameraSource : IAsyncDisposable
                 _ladder.RequestKeyframeForViewer(viewer.Rung);
             }
             // A viewer on a rung its link (or its REMB ceiling) cannot carry, the lowest one, holds that rung's encoder down.
+            // The rung it is moving to counts already: that rung's encoder starts under the limit, not above it.
             var capacity = viewer.Adaptive ? viewer.Selector.EncoderLimit : 0;
-            if (capacity > 0 && capacity < _ladder.BitrateOf(viewer.Rung) && (caps[viewer.Rung] == 0 || capacity < caps[viewer.Rung])) caps[viewer.Rung] = capacity;
+            var held = viewer.Pending > 0 ? viewer.Pending : viewer.Rung;
+            if (capacity > 0 && capacity < _ladder.BitrateOf(held) && (caps[held] == 0 || capacity < caps[held])) caps[held] = capacity;
             if (viewer.AwaitKeyframe) _ladder.RequestKeyframe(viewer.Rung);
             if (viewer.Pending > 0) _ladder.RequestKeyframe(viewer.Pending);
         }

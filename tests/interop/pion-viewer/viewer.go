@@ -135,7 +135,11 @@ func (v *viewer) run() {
 			v.fail(fmt.Errorf("the server closed the WebSocket: %v", v.rpc.closeErr))
 		}
 	}()
-	// First ping at once with the interval (it arms the server's watchdog), then joinRoom without waiting for it.
+	// First ping with the interval (it arms the server's watchdog; id 0, as openvidu-browser's), then joinRoom.
+	if _, err := v.rpc.call("ping", map[string]int{"interval": int(pingInterval / time.Millisecond)}, pingTimeout); err != nil {
+		v.fail(err)
+		return
+	}
 	go v.pings()
 	result, err := v.rpc.call("joinRoom", map[string]interface{}{
 		"token": v.token, "session": sessionID, "platform": "Pion WebRTC 3 (Go) on Linux", "sdkVersion": "2.32.2",
@@ -174,20 +178,19 @@ func (v *viewer) run() {
 	}
 }
 
+// pings goes on every 5 s after the first, without params (as openvidu-browser's later pings).
 func (v *viewer) pings() {
-	params := interface{}(map[string]int{"interval": int(pingInterval / time.Millisecond)})
 	for {
-		if _, err := v.rpc.call("ping", params, pingTimeout); err != nil {
-			if !isClosed(v.finished) {
-				v.fail(err)
-			}
-			return
-		}
-		params = nil
 		select {
 		case <-v.finished:
 			return
 		case <-time.After(pingInterval):
+		}
+		if _, err := v.rpc.call("ping", nil, pingTimeout); err != nil {
+			if !isClosed(v.finished) {
+				v.fail(err)
+			}
+			return
 		}
 	}
 }
