@@ -14,6 +14,10 @@ namespace Sightline.Media.Adaptation;
 /// it carries, stopped as soon as the link's queue grows; only when a probe at the upper rung's rate arrives cleanly does the viewer move up. A failed probe or a
 /// fall soon after a move up doubles the hold time (up to a minute): a viewer on a link that cannot carry the upper
 /// rung does not flap, and a probe costs it a little padding, never a frozen picture.</para>
+/// <para>A REMB (draft-alvestrand-rmcat-remb §2) is the receiver's ceiling: while one is fresh the viewer is at once on
+/// the best rung that fits under it (with the same headroom), and neither probes nor moves above it. A viewer that
+/// also sends transport-wide feedback is steered by that feedback under the ceiling; one that sends only REMB, by its
+/// REMB.</para>
 /// </remarks>
 public sealed class RungSelector(TimeProvider time)
 {
@@ -31,11 +35,16 @@ public sealed class RungSelector(TimeProvider time)
     public static readonly TimeSpan MaxHold = TimeSpan.FromSeconds(60);
     /// <summary>A fall this soon after a move up means the move was wrong: the next try waits longer.</summary>
     public static readonly TimeSpan ProvenAfter = TimeSpan.FromSeconds(15);
+    /// <summary>A REMB older than this no longer limits the viewer (receivers send one about every second).</summary>
+    public static readonly TimeSpan CeilingLifetime = TimeSpan.FromSeconds(5);
 
     private TimeSpan _hold = BaseHold;
     private long _holdUntil;
     private long _lastUpTicks = long.MinValue;
     private int _probeWindows;
+    private long _ceiling;
+    private long _ceilingTicks = long.MinValue;
+    private long _transportFeedbackTicks = long.MinValue;
 
     /// <summary>The rung this viewer should be on.</summary>
     public int Rung { get; private set; }
@@ -47,6 +56,23 @@ public sealed class RungSelector(TimeProvider time)
     public long Capacity { get; private set; }
     public int Switches { get; private set; }
     public int ProbesFailed { get; private set; }
+
+    /// <summary>The receiver's ceiling from its last REMB (b/s), 0 when it sent none for <see cref="CeilingLifetime"/>.</summary>
+    public long Ceiling => Fresh(_ceilingTicks, time.GetTimestamp()) ? _ceiling : 0;
+
+    /// <summary>
+    /// The most this viewer's rung encoder should spend (b/s), 0 for no limit: 4/5 of the capacity measured under
+    /// congestion, and at most the ceiling with the headroom a rung gets under it.
+    /// </summary>
+    public long EncoderLimit
+    {
+        get
+        {
+            var limit = Capacity * 4 / 5;
+            var ceiling = (long)(Ceiling * Headroom);
+            return ceiling > 0 && (limit == 0 || ceiling < limit) ? ceiling : limit;
+        }
+    }
 
     /// <summary>False when the viewer's link cannot be probed (no RTX negotiated): moving up is then tried directly.</summary>
     public bool CanProbe { get; init; } = true;
@@ -68,13 +94,55 @@ public sealed class RungSelector(TimeProvider time)
         var now = time.GetTimestamp();
         var last = rungBitrates.Length - 1;
         if (Rung > last) Rung = last;
+        if (estimate.Source == "remb")
+        {
+            _ceiling = estimate.BitsPerSecond;
+            _ceilingTicks = now;
+            // Beside transport-wide feedback a REMB is only the ceiling: its rate is no measure of what arrived.
+            if (Fresh(_transportFeedbackTicks, now)) return UnderCeiling(rungBitrates, now);
+        }
+        else
+        {
+            _transportFeedbackTicks = now;
+        }
+        Steer(estimate, rungBitrates, now);
+        return UnderCeiling(rungBitrates, now);
+    }
+
+    // A fresh ceiling takes the viewer at once to the best rung that fits under it, and ends any probe.
+    private int UnderCeiling(ReadOnlySpan<long> rungBitrates, long now)
+    {
+        if (!Fresh(_ceilingTicks, now)) return Rung;
+        var last = rungBitrates.Length - 1;
+        var fitting = last;
+        for (var k = 0; k <= last; k++)
+        {
+            if (rungBitrates[k] <= _ceiling * Headroom)
+            {
+                fitting = k;
+                break;
+            }
+        }
+        if (fitting > Rung)
+        {
+            Rung = fitting;
+            Switches++;
+            _holdUntil = now + Ticks(_hold);
+        }
+        if (ProbeBitsPerSecond > 0 && (Rung == 0 || rungBitrates[Rung - 1] > _ceiling * Headroom)) EndProbe(failed: false, now);
+        return Rung;
+    }
+
+    private void Steer(BandwidthEstimate estimate, ReadOnlySpan<long> rungBitrates, long now)
+    {
+        var last = rungBitrates.Length - 1;
         if (estimate.LossFraction >= CongestedLoss || estimate.QueueGrowthMs >= CongestedQueueGrowthMs && ProbeBitsPerSecond == 0)
         {
             if (ProbeBitsPerSecond > 0)
             {
                 // The probe itself overfilled the link: stop it, stay, and wait longer before the next one.
                 EndProbe(failed: true, now);
-                if (estimate.LossFraction < 2 * CongestedLoss) return Rung;
+                if (estimate.LossFraction < 2 * CongestedLoss) return;
             }
             Capacity = estimate.BitsPerSecond;
             var fitting = last;
@@ -93,46 +161,48 @@ public sealed class RungSelector(TimeProvider time)
                 Switches++;
             }
             _holdUntil = now + Ticks(_hold);
-            return Rung;
+            return;
         }
         if (estimate.LossFraction > CleanLoss || ProbeBitsPerSecond > 0 && estimate.QueueGrowthMs > ProbeQueueGrowthMs)
         {
             // Loss, or a probe that makes the link's queue grow (it is over capacity, loss would follow): stop probing.
             if (ProbeBitsPerSecond > 0) EndProbe(failed: true, now);
-            return Rung;
+            return;
         }
         // A clean window.
         if (_lastUpTicks != long.MinValue && Elapsed(_lastUpTicks, now) >= ProvenAfter) _hold = BaseHold;
-        if (Rung == 0) return Rung;
+        if (Rung == 0) return;
         var upper = rungBitrates[Rung - 1];
+        // Never probe nor move above the receiver's ceiling.
+        if (Fresh(_ceilingTicks, now) && upper > _ceiling * Headroom) return;
         var needed = (long)(upper / Headroom);
         if (ProbeBitsPerSecond > 0)
         {
             // The first window after the probe began may hold time before it: judge on the second.
-            if (++_probeWindows < 2) return Rung;
+            if (++_probeWindows < 2) return;
             if (estimate.BitsPerSecond < ProbeTarget * 0.9)
             {
                 EndProbe(failed: true, now);
-                return Rung;
+                return;
             }
             Capacity = Math.Max(Capacity, estimate.BitsPerSecond);
             if (estimate.BitsPerSecond >= needed * 0.9)
             {
                 EndProbe(failed: false, now);
                 MoveUp(now);
-                return Rung;
+                return;
             }
             StartProbe(estimate.BitsPerSecond, needed);
-            return Rung;
+            return;
         }
-        if (now < _holdUntil) return Rung;
+        if (now < _holdUntil) return;
         if (estimate.BitsPerSecond >= needed || !CanProbe)
         {
             MoveUp(now);
-            return Rung;
+            return;
         }
         StartProbe(estimate.BitsPerSecond, needed);
-        return Rung;
+        return;
     }
 
     // Aims the link at up to 1.25x what it carries (padding included); the padding tops up the viewer's own media.
@@ -163,6 +233,9 @@ public sealed class RungSelector(TimeProvider time)
     }
 
     private void Longer() => _hold = TimeSpan.FromTicks(Math.Min(MaxHold.Ticks, _hold.Ticks * 2));
+
+    // Whether a REMB, or the last transport-wide feedback, is recent enough to count.
+    private bool Fresh(long ticks, long now) => ticks != long.MinValue && Elapsed(ticks, now) <= CeilingLifetime;
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * time.TimestampFrequency);
 

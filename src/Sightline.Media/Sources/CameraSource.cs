@@ -409,9 +409,11 @@ public sealed class CameraSource : IAsyncDisposable
                 viewer.KeyframeWanted = false;
                 _ladder.RequestKeyframeForViewer(layer);
             }
-            // A viewer on a layer its link cannot carry (the lowest one) holds that layer's encoder down to what it can.
-            var capacity = viewer.Adaptive ? viewer.Selector.Capacity * 4 / 5 : 0;
-            if (capacity > 0 && capacity < _ladder.BitrateOf(layer) && (caps[layer] == 0 || capacity < caps[layer])) caps[layer] = capacity;
+            // A viewer on a layer its link (or its REMB ceiling) cannot carry, the lowest one, holds that layer's encoder
+            // down. The layer it is moving to counts already: that layer's encoder starts under the limit, not above it.
+            var capacity = viewer.Adaptive ? viewer.Selector.EncoderLimit : 0;
+            var held = QualityLadder.Layer(viewer.Codec, viewer.Pending > 0 ? viewer.Pending : viewer.Rung);
+            if (capacity > 0 && capacity < _ladder.BitrateOf(held) && (caps[held] == 0 || capacity < caps[held])) caps[held] = capacity;
             if (viewer.AwaitKeyframe) _ladder.RequestKeyframe(layer);
             if (viewer.Pending > 0 || viewer.Pending == 0 && !viewer.TakesCameraNow) _ladder.RequestKeyframe(QualityLadder.Layer(viewer.Codec, viewer.Pending));
         }

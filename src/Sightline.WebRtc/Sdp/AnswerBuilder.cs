@@ -13,7 +13,7 @@ public sealed record AnsweredMedia(OfferedMedia Offer, OfferedCodec? Codec, uint
 /// <summary>
 /// Writes a server's SDP answer (RFC 8829 §5.3, RFC 8445 lite): ICE-lite, one BUNDLE transport with rtcp-mux, DTLS
 /// passive (we are the DTLS server), and per m-line the chosen codec with its fmtp and feedback, our SSRC and msid.
-/// An m-line we cannot serve is answered with port 0.
+/// An m-line we cannot serve is answered with port 0, keeping an a=rtpmap for the format it lists.
 /// </summary>
 public static class AnswerBuilder
 {
@@ -34,10 +34,14 @@ public static class AnswerBuilder
             var o = m.Offer;
             if (m.Codec is not { } c)
             {
-                Line($"m={o.Kind} 0 UDP/TLS/RTP/SAVPF {(o.Codecs.Count > 0 ? o.Codecs[0].PayloadType : 0)}");
+                // Rejected (RFC 3264 §6): port 0 and one format, which strict parsers (pion) still look up in an
+                // a=rtpmap; so it is one of the offer's codecs with its rtpmap, or PCMU (static, RFC 3551 §6).
+                var (pt, name, rate, channels) = o.Codecs.Count > 0 ? (o.Codecs[0].PayloadType, o.Codecs[0].Name, o.Codecs[0].ClockRate, o.Codecs[0].Channels) : (0, "PCMU", 8000, 1);
+                Line($"m={o.Kind} 0 UDP/TLS/RTP/SAVPF {pt}");
                 Line("c=IN IP4 0.0.0.0");
                 Line($"a=mid:{o.Mid}");
                 Line("a=inactive");
+                Line($"a=rtpmap:{pt} {name}/{rate}" + (channels > 1 ? $"/{channels}" : ""));
                 continue;
             }
             var codecs = m.Alternatives ?? [c];
@@ -66,7 +70,8 @@ public static class AnswerBuilder
             foreach (var x in codecs)
             {
                 Line($"a=rtpmap:{x.PayloadType} {x.Name}/{x.ClockRate}" + (x.Channels > 1 ? $"/{x.Channels}" : ""));
-                foreach (var fb in x.Feedback)
+                // Once each: pion's offer repeats "nack" and "nack pli".
+                foreach (var fb in x.Feedback.Distinct())
                 {
                     if (fb is "nack" or "nack pli" or "ccm fir" or "goog-remb" or "transport-cc") Line($"a=rtcp-fb:{x.PayloadType} {fb}");
                 }
