@@ -27,7 +27,7 @@ public sealed class CameraSource : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly List<PacketizedFrame> _gop = [];
-    private readonly RtspCamera _camera;
+    private readonly ReconnectingCamera _camera;
     private volatile Viewer[] _viewers = [];
     // One batch per kind: video and audio may arrive on different threads (UDP), each kind on one.
     private Sightline.WebRtc.Transport.SendBatch? _videoBatch, _audioBatch;
@@ -65,16 +65,17 @@ public sealed class CameraSource : IAsyncDisposable
     private bool _gopValid;
     private bool _running;
 
-    public CameraSource(string uri, int networkCacheMs, ILogger logger)
+    /// <param name="files">Where <c>file://</c> cameras may read (none: they are refused).</param>
+    public CameraSource(string uri, int networkCacheMs, ILogger logger, Ingest.CameraFiles? files = null)
     {
         Uri = uri;
         _logger = logger;
-        _camera = new RtspCamera(new RtspClientOptions { Uri = uri, NetworkCacheMs = networkCacheMs }, logger);
+        _camera = Ingest.CameraSessions.Camera(uri, networkCacheMs, files ?? Ingest.CameraFiles.None, logger);
         _camera.FrameReceived += OnFrame;
     }
 
     public string Uri { get; }
-    public RtspCamera Camera => _camera;
+    public ReconnectingCamera Camera => _camera;
     public bool IsRunning => _running;
     public int ViewerCount => _viewers.Length;
     public long FramesFannedOut { get; private set; }
@@ -198,7 +199,7 @@ public sealed class CameraSource : IAsyncDisposable
         foreach (var frame in gop) viewer.Peer.SendFrame(track, frame);
     }
 
-    private void OnFrame(RtspTrack track, EncodedFrame frame, DateTimeOffset wallClock)
+    private void OnFrame(ICameraTrack track, EncodedFrame frame, DateTimeOffset wallClock)
     {
         // Camera threads (one per UDP track, or the TCP reading loop) and disposal meet here: native send batches and
         // transcoders are never freed while a frame is using them.
@@ -210,7 +211,7 @@ public sealed class CameraSource : IAsyncDisposable
         }
     }
 
-    private void OnFrameLocked(RtspTrack track, EncodedFrame frame)
+    private void OnFrameLocked(ICameraTrack track, EncodedFrame frame)
     {
         PacketizedFrame packetized;
         switch (frame.Codec)
@@ -395,7 +396,7 @@ public sealed class CameraSource : IAsyncDisposable
     }
 
     // AAC to Opus while someone watches; Opus timestamps start at the camera's time, in 48 kHz units.
-    private void TranscodeAudio(RtspTrack track, EncodedFrame frame)
+    private void TranscodeAudio(ICameraTrack track, EncodedFrame frame)
     {
         if (_viewers.Length == 0 || _audioTranscoderFailed)
         {

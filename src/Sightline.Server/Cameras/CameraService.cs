@@ -98,9 +98,9 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
         if (source is null) return null;
         var camera = source.Camera;
         var state = !source.IsRunning ? "idle"
-            : camera.State == Sightline.Rtsp.Client.RtspCameraState.Idle ? "connecting" // started, its loop not yet running
+            : camera.State == Sightline.Rtsp.Client.CameraState.Idle ? "connecting" // started, its loop not yet running
             : camera.State.ToString().ToLowerInvariant();
-        return new CameraStatus(state, camera.Transport?.ToString().ToUpperInvariant(), source.ViewerCount, camera.LastError?.Failure.ToString(), camera.LastError?.Message);
+        return new CameraStatus(state, camera.Transport, source.ViewerCount, camera.LastError?.Failure.ToString(), camera.LastError?.Message);
     }
 
     /// <summary>
