@@ -19,6 +19,7 @@ typedef struct {
     int timed_out;
     int64_t deadline; /* av_gettime_relative() microseconds; 0 = none */
     char log[512];
+    int log_level;    /* of the line in log */
 } sl_input;
 
 typedef struct {
@@ -67,7 +68,9 @@ static void log_line(void *avcl, int level, const char *fmt, va_list args)
         av_log_default_callback(avcl, level, fmt, args);
         return;
     }
-    if (level > AV_LOG_ERROR) return;
+    /* Errors win over warnings (FFmpeg reports "HTTP error 503 …" as a warning, then fails with a bare code). */
+    if (level > AV_LOG_WARNING || (level > AV_LOG_ERROR && current->log[0] && current->log_level <= AV_LOG_ERROR)) return;
+    current->log_level = level;
     vsnprintf(current->log, sizeof current->log, fmt, args);
     size_t n = strlen(current->log);
     while (n > 0 && (current->log[n - 1] == '\n' || current->log[n - 1] == '\r')) current->log[--n] = 0;
@@ -93,13 +96,17 @@ static void arm(sl_input *in, int timeout_ms)
     current = in;
 }
 
-/* An interrupted call reports why: our deadline (ETIMEDOUT) or a cancel (AVERROR_EXIT). */
+/*
+ * An interrupted call reports why: a cancel (AVERROR_EXIT) or a deadline (ETIMEDOUT) — ours, or FFmpeg's own rw_timeout,
+ * which some of its paths (a stalled HTTP body under MPEG-TS) also end with AVERROR_EXIT.
+ */
 static int disarm(sl_input *in, int r)
 {
     current = NULL;
     in->deadline = 0;
-    if (r < 0 && in->timed_out && !atomic_load(&in->cancelled)) return AVERROR(ETIMEDOUT);
-    if (r < 0 && atomic_load(&in->cancelled)) return AVERROR_EXIT;
+    if (r >= 0) return r;
+    if (atomic_load(&in->cancelled)) return AVERROR_EXIT;
+    if (in->timed_out || r == AVERROR_EXIT) return AVERROR(ETIMEDOUT);
     return r;
 }
 
@@ -133,6 +140,7 @@ int sl_input_open(sl_input *in, const char *url, const char *options, int timeou
     }
     ctx->interrupt_callback.callback = interrupted;
     ctx->interrupt_callback.opaque = in;
+    in->log[0] = 0;
     arm(in, timeout_ms);
     int r = avformat_open_input(&ctx, url, NULL, &dict); /* frees ctx on failure */
     av_dict_free(&dict);
@@ -226,7 +234,10 @@ int sl_input_rewind(sl_input *in, int timeout_ms)
     return disarm(in, r);
 }
 
-/* The last error line FFmpeg logged for this input ("" when none). */
+/*
+ * The last error (else warning) line FFmpeg logged for this input since it was opened ("" when none): kept across reads,
+ * because FFmpeg may log the cause ("Stream ends prematurely") during one read and fail the next.
+ */
 void sl_input_log(sl_input *in, char *buffer, int size)
 {
     snprintf(buffer, (size_t)size, "%s", in->log);

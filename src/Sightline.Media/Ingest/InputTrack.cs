@@ -30,6 +30,8 @@ public sealed class InputTrack : ICameraTrack
     /// <summary>Frames dropped before the first keyframe (of the stream or of a loop): no decoder can start on them.</summary>
     public long SkippedBeforeKeyframe { get; internal set; }
     internal bool AwaitingKeyframe { get; set; } = true;
+    /// <summary>Where the next audio frame starts (clock units), from the last one's samples; null when unknown.</summary>
+    internal long? NextAudioTimestamp { get; set; }
 
     /// <summary>The codecs Sightline takes, by FFmpeg's codec name; null for the others.</summary>
     public static MediaCodec? CodecOf(string ffmpegName) => ffmpegName switch

@@ -280,7 +280,7 @@ public sealed class MediaInputSession : ICameraSession
                         }
                         track.AwaitingKeyframe = false;
                     }
-                    var timestamp = unchecked((uint)(ToClock(presentation, track.ClockRate) + unit.Offset));
+                    var timestamp = unchecked((uint)AudioContinuity(track, ToClock(presentation, track.ClockRate) + unit.Offset, unit.Data));
                     track.FramesReceived++;
                     track.BytesReceived += unit.Data.Length;
                     if (unit.Keyframe && track.IsVideo) track.KeyframesReceived++;
@@ -297,6 +297,17 @@ public sealed class MediaInputSession : ICameraSession
         {
             throw Failure(e, opening: false);
         }
+    }
+
+    // An audio frame that starts within half a frame of where the last one ended starts exactly there: the container's
+    // rounded timestamps (Matroska's milliseconds) would otherwise jitter by up to a millisecond. A real gap resyncs.
+    private static long AudioContinuity(InputTrack track, long timestamp, byte[] frame)
+    {
+        if (track.IsVideo) return timestamp;
+        var samples = track.Framer.Samples(frame);
+        if (track.NextAudioTimestamp is { } next && samples > 0 && Math.Abs(timestamp - next) <= samples / 2) timestamp = next;
+        track.NextAudioTimestamp = samples > 0 ? timestamp + samples : null;
+        return timestamp;
     }
 
     // The packet's media presentation time (microseconds); its decode time for pacing. A container without timestamps
@@ -343,7 +354,10 @@ public sealed class MediaInputSession : ICameraSession
                 => new RtspException(RtspFailure.UnreadableMedia, $"{where} is not in a format a camera may be (MP4, MKV, WebM, MPEG-TS, FLV, HLS, MJPEG…){detail}", e),
             _ when _scheme == "https" && opening && LooksLikeTls(e.Detail) => new RtspException(RtspFailure.TlsFailed, $"TLS with the camera failed{detail}", e),
             _ when opening => new RtspException(RtspFailure.ProtocolError, $"cannot open {where}: {e.Message}", e),
-            _ => new RtspException(RtspFailure.ConnectionLost, $"reading {where} failed: {e.Message}", e),
+            // FFmpeg reports the end of a live HTTP body as an I/O error ("Stream ends prematurely"): the stream ended.
+            _ when e.Detail?.Contains("ends prematurely", StringComparison.Ordinal) == true => new RtspException(RtspFailure.ConnectionLost, "the stream ended", e),
+            _ when _scheme != "file" => new RtspException(RtspFailure.ConnectionLost, $"the stream ended or the connection broke ({e.Message})", e),
+            _ => new RtspException(RtspFailure.ConnectionLost, $"reading the file failed ({e.Message})", e),
         };
     }
 

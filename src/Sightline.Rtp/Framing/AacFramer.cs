@@ -58,6 +58,8 @@ public sealed class AacFramer : ContainerFramer
         return any;
     }
 
+    public override int Samples(ReadOnlySpan<byte> frame) => SamplesPerFrame;
+
     private void Use(AudioSpecificConfig config) => Parameters = Parameters with
     {
         SampleRate = config.SampleRate,

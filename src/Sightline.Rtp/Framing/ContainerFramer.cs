@@ -25,6 +25,10 @@ public abstract class ContainerFramer
     /// <summary>Frames one packet into <paramref name="output"/>; false (and counted) when nothing usable was in it.</summary>
     public abstract bool TryFrame(ReadOnlySpan<byte> packet, List<FramedUnit> output);
 
+    /// <summary>Audio samples (at <see cref="ClockRate"/>) in one frame this framer made; 0 when unknown or video.</summary>
+    /// <remarks>Containers with coarse time bases (Matroska: 1 ms) round audio timestamps; the sample count keeps them exact.</remarks>
+    public virtual int Samples(ReadOnlySpan<byte> frame) => 0;
+
     protected bool Drop(DropReason reason)
     {
         _drops[(int)reason]++;
@@ -70,5 +74,32 @@ public sealed class WholeFrameFramer : ContainerFramer
         }
         output.Add(new FramedUnit(packet.ToArray(), keyframe, 0));
         return true;
+    }
+
+    public override int Samples(ReadOnlySpan<byte> frame) => Codec switch
+    {
+        MediaCodec.Opus => OpusSamples(frame),
+        MediaCodec.PCMU or MediaCodec.PCMA => frame.Length / Math.Max(1, Parameters.Channels ?? 1), // one byte per sample (G.711)
+        _ => 0,
+    };
+
+    // RFC 6716 §3.1: the TOC byte's configuration gives the frame duration, its code the number of frames.
+    private static int OpusSamples(ReadOnlySpan<byte> packet)
+    {
+        if (packet.IsEmpty) return 0;
+        var config = packet[0] >> 3;
+        var tenthsOfMs = config switch
+        {
+            < 12 => (config & 3) switch { 0 => 100, 1 => 200, 2 => 400, _ => 600 }, // SILK: 10, 20, 40, 60 ms
+            < 16 => (config & 1) == 0 ? 100 : 200,                              // Hybrid: 10, 20 ms
+            _ => (config & 3) switch { 0 => 25, 1 => 50, 2 => 100, _ => 200 },   // CELT: 2.5, 5, 10, 20 ms
+        };
+        var frames = (packet[0] & 3) switch
+        {
+            0 => 1,
+            1 or 2 => 2,
+            _ => packet.Length > 1 ? packet[1] & 0x3f : 0,
+        };
+        return frames * tenthsOfMs * 48 / 10;
     }
 }
