@@ -32,12 +32,13 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
 
     private sealed record Subscription(PeerConnection Peer, string Uri, bool Adaptive);
 
-    public CameraService(WebRtcOptions options, ILoggerFactory loggers)
+    /// <param name="files">Where <c>file://</c> cameras may read (none: refused).</param>
+    public CameraService(WebRtcOptions options, ILoggerFactory loggers, Sightline.Media.Ingest.CameraFiles? files = null)
     {
         _options = options;
         _loggers = loggers;
         _logger = loggers.CreateLogger<CameraService>();
-        _pool = new CameraSourcePool(loggers, options.CameraLinger, options.Ladder);
+        _pool = new CameraSourcePool(loggers, options.CameraLinger, options.Ladder, files);
         _mux = new UdpMux(new System.Net.IPEndPoint(System.Net.IPAddress.Any, options.Port), loggers.CreateLogger<UdpMux>());
         _mux.Start();
         _certificate = DtlsCertificate.Create();
