@@ -12,6 +12,9 @@ public sealed class CameraFiles
     /// <summary>No folder: <c>file://</c> cameras are refused.</summary>
     public static readonly CameraFiles None = new(null);
 
+    /// <summary>Any file the process can read (the command line's <c>probe</c>, run by someone who can read them anyway).</summary>
+    public static readonly CameraFiles Anywhere = new("/");
+
     /// <param name="directory">An existing folder (resolved here to its real path); null for none.</param>
     public CameraFiles(string? directory)
     {
@@ -81,7 +84,7 @@ public sealed class CameraFiles
             error = "the file path has too many symbolic links";
             return false;
         }
-        if (!real.StartsWith(Directory + "/", StringComparison.Ordinal))
+        if (!real.StartsWith(Directory == "/" ? "/" : Directory + "/", StringComparison.Ordinal) || real == Directory)
         {
             error = "the file is outside the folder file:// cameras may read (SIGHTLINE_CAMERA_FILES_DIR)";
             return false;

@@ -345,13 +345,13 @@ public sealed class MediaInputSession : ICameraSession
             MediaInputFailure.ConnectionRefused => new RtspException(RtspFailure.ConnectionRefused, $"the camera at {Authority()} refused the connection (nothing listens on that port)", e),
             MediaInputFailure.HostUnreachable => new RtspException(RtspFailure.HostUnreachable, $"cannot reach the camera at {Authority()}{detail}", e),
             MediaInputFailure.NotFound when _scheme == "file" => new RtspException(RtspFailure.NotFound, "no such file", e),
-            MediaInputFailure.NotFound => new RtspException(RtspFailure.NotFound, $"the server has no stream at this path (HTTP 404){detail}", e),
+            MediaInputFailure.NotFound => new RtspException(RtspFailure.NotFound, "the server has no stream at this path (HTTP 404)", e),
             MediaInputFailure.Unauthorized => new RtspException(RtspFailure.AuthenticationFailed, $"the server refused access (HTTP 401/403): wrong or missing user name and password in the URI{detail}", e),
             MediaInputFailure.HttpError => new RtspException(RtspFailure.RequestRejected, $"the server answered with an HTTP error{detail}", e),
             MediaInputFailure.InvalidData => new RtspException(RtspFailure.UnreadableMedia, $"{where} is not a media stream Sightline can read{detail}", e),
             MediaInputFailure.AccessDenied => new RtspException(RtspFailure.UnreadableMedia, $"{where} cannot be read (permission denied)", e),
             MediaInputFailure.Invalid when e.Detail?.Contains("whitelist", StringComparison.Ordinal) == true
-                => new RtspException(RtspFailure.UnreadableMedia, $"{where} is not in a format a camera may be (MP4, MKV, WebM, MPEG-TS, FLV, HLS, MJPEG…){detail}", e),
+                => new RtspException(RtspFailure.UnreadableMedia, $"{where} is not in a format a camera may be (MP4, MKV, WebM, MPEG-TS, FLV, HLS, MJPEG…)", e),
             _ when _scheme == "https" && opening && LooksLikeTls(e.Detail) => new RtspException(RtspFailure.TlsFailed, $"TLS with the camera failed{detail}", e),
             _ when opening => new RtspException(RtspFailure.ProtocolError, $"cannot open {where}: {e.Message}", e),
             // FFmpeg reports the end of a live HTTP body as an I/O error ("Stream ends prematurely"): the stream ended.
