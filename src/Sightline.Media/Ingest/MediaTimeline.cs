@@ -7,16 +7,19 @@ namespace Sightline.Media.Ingest;
 /// </summary>
 /// <remarks>
 /// Media time = source time − the segment's source start + the segment's offset. A segment starts with the input, at
-/// each loop (the file played again from its first timestamp) and at each jump of more than
-/// <see cref="DiscontinuityUs"/> (a live MPEG-TS whose encoder restarted); it begins where the previous one ended (the
+/// each loop (the file played again from its first timestamp) and at each jump in decode time of more than
+/// <see cref="ForwardJumpUs"/> ahead or <see cref="BackwardJumpUs"/> back (a live MPEG-TS whose encoder restarted, a
+/// stream served in a loop); it begins where the previous one ended (the
 /// furthest presentation time plus its duration), so every track's timestamps keep increasing. Pacing follows decode
 /// order (the order packets come in); when the source falls more than <see cref="MaxLateUs"/> behind (a network stall)
 /// the pace is re-anchored rather than bursting to catch up, as a live camera would resume.
 /// </remarks>
 public sealed class MediaTimeline(long startSourceUs)
 {
-    /// <summary>A timestamp jump (either way) bigger than this starts a new segment (10 s).</summary>
-    public const long DiscontinuityUs = 10_000_000;
+    /// <summary>Decode time jumping ahead by more than this (10 s) starts a new segment; a shorter gap is waited out.</summary>
+    public const long ForwardJumpUs = 10_000_000;
+    /// <summary>Decode time going back by more than this (1 s, beyond how far muxers interleave streams) starts a new segment.</summary>
+    public const long BackwardJumpUs = 1_000_000;
     /// <summary>Behind the pace by more than this (1 s), the pace starts again from now.</summary>
     public const long MaxLateUs = 1_000_000;
     // A loop whose packets carried no durations starts this far after the last one (one frame at 25 fps).
@@ -43,7 +46,10 @@ public sealed class MediaTimeline(long startSourceUs)
     /// </summary>
     public long Place(long decodeSourceUs, long presentationSourceUs, long? durationUs, out long decodeMediaUs)
     {
-        if (_lastSourceUs != long.MinValue && Math.Abs(decodeSourceUs - _lastSourceUs) > DiscontinuityUs) StartSegment(decodeSourceUs);
+        if (_lastSourceUs != long.MinValue && (decodeSourceUs - _lastSourceUs > ForwardJumpUs || _lastSourceUs - decodeSourceUs > BackwardJumpUs))
+        {
+            StartSegment(decodeSourceUs);
+        }
         _lastSourceUs = decodeSourceUs;
         decodeMediaUs = MediaUs(decodeSourceUs);
         var presentation = MediaUs(presentationSourceUs);

@@ -35,14 +35,18 @@ public class MediaTimelineTests
     }
 
     [Fact]
-    public void A_jump_of_more_than_ten_seconds_either_way_is_a_new_segment_not_a_jump()
+    public void A_jump_ahead_of_more_than_ten_seconds_or_back_of_more_than_one_is_a_new_segment_not_a_jump()
     {
         var t = new MediaTimeline(0);
         t.Place(0, 0, 40_000, out _);
         Assert.Equal(40_000, t.Place(3_600_000_000, 3_600_000_000, 40_000, out _)); // an encoder restarted an hour later
         Assert.Equal(80_000, t.Place(40_000, 40_000, 40_000, out _));              // and back to zero
         Assert.Equal(2, t.Segments);
-        Assert.Equal(5_120_000, t.Place(5_080_000, 5_080_000, 40_000, out _));     // 5 s is no jump: a gap in the file
+        Assert.Equal(5_120_000, t.Place(5_080_000, 5_080_000, 40_000, out _));     // 5 s ahead is no jump: a gap in the file
+        Assert.Equal(5_160_000, t.Place(2_000_000, 2_000_000, 40_000, out _));     // 3 s back: a stream served in a loop
+        Assert.Equal(3, t.Segments);
+        Assert.Equal(4_700_000, t.Place(1_540_000, 1_540_000, 40_000, out _));     // 0.46 s back: streams interleaved, no jump
+        Assert.Equal(3, t.Segments);
     }
 
     [Fact]
