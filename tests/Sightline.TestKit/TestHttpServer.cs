@@ -4,6 +4,9 @@ using System.Text;
 
 namespace Sightline.TestKit;
 
+/// <summary>A request as the test server read it: its path and headers (names lower case).</summary>
+public sealed record TestHttpRequest(string Path, IReadOnlyDictionary<string, string> Headers);
+
 /// <summary>
 /// A tiny HTTP/1.1 server on loopback for camera tests: each request's path goes to the handler, which writes the whole
 /// response (status line included) to the connection, so a test can send anything a real camera or server would —
@@ -13,11 +16,11 @@ public sealed class TestHttpServer : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
-    private readonly Func<string, Stream, CancellationToken, Task> _handler;
+    private readonly Func<TestHttpRequest, Stream, CancellationToken, Task> _handler;
     private readonly Task _loop;
     private int _requests;
 
-    public TestHttpServer(Func<string, Stream, CancellationToken, Task> handler)
+    public TestHttpServer(Func<TestHttpRequest, Stream, CancellationToken, Task> handler)
     {
         _handler = handler;
         _listener.Start();
@@ -68,8 +71,15 @@ public sealed class TestHttpServer : IAsyncDisposable
                     head.Append((char)buffer[0]);
                 }
                 Interlocked.Increment(ref _requests);
-                var requestLine = head.ToString().Split("\r\n")[0].Split(' ');
-                await _handler(requestLine.Length > 1 ? requestLine[1] : "/", stream, _stop.Token);
+                var lines = head.ToString().Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+                var requestLine = lines[0].Split(' ');
+                var headers = new Dictionary<string, string>();
+                foreach (var line in lines.Skip(1))
+                {
+                    var colon = line.IndexOf(':');
+                    if (colon > 0) headers[line[..colon].Trim().ToLowerInvariant()] = line[(colon + 1)..].Trim();
+                }
+                await _handler(new TestHttpRequest(requestLine.Length > 1 ? requestLine[1] : "/", headers), stream, _stop.Token);
             }
             catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
             {

@@ -103,7 +103,7 @@ public static class ProbeCommand
     private static string Container(Sightline.Codecs.MediaInputInfo info) =>
         $"{info.Format}, " + (info is { Seekable: true, Duration: { } d } ? $"a {d.TotalSeconds:0.###} s file, played in a loop" : "a live stream")
         + (info.HasTimestamps ? "" : " without timestamps (frames timed as they arrive)")
-        + (info.BitRate > 0 ? $", {info.BitRate / 1000} kb/s" : "");
+        + (info.BitRate >= 1000 ? $", {info.BitRate / 1000} kb/s" : "");
 
     private static string Describe(ICameraTrack track, TrackStats? s)
     {

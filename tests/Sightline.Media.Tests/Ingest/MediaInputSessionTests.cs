@@ -233,7 +233,7 @@ public sealed class MediaInputSessionTests : IAsyncLifetime
     public async Task MJPEG_over_HTTP_gives_whole_JPEG_keyframes_timed_by_arrival()
     {
         var jpegs = await JpegFramesAsync(320, 240, 10);
-        await using var server = new TestHttpServer(async (path, s, c) =>
+        await using var server = new TestHttpServer(async (_, s, c) =>
         {
             await s.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=frame\r\nConnection: close\r\n\r\n"), c);
             for (var i = 0; !c.IsCancellationRequested; i++)
@@ -294,6 +294,31 @@ public sealed class MediaInputSessionTests : IAsyncLifetime
         Assert.Equal(CameraState.Reconnecting, states[stalled + 1]);
         Assert.True(Volatile.Read(ref keyframes) >= 1);
         Assert.Equal("HTTP", camera.Transport);
+    }
+
+    [Fact]
+    public async Task Credentials_in_the_URI_answer_HTTP_Basic_and_wrong_ones_fail_as_AuthenticationFailed()
+    {
+        var ts = await MakeAsync("auth.ts", $"{TestPicture} -t 1 -c:v libx264 -preset veryfast -g 25 -bf 0 -pix_fmt yuv420p -f mpegts");
+        var bytes = await File.ReadAllBytesAsync(ts);
+        var expected = "Basic " + Convert.ToBase64String(Encoding.ASCII.GetBytes("admin:s3cret"));
+        await using var server = new TestHttpServer(async (request, s, c) =>
+        {
+            if (request.Headers.GetValueOrDefault("authorization") != expected)
+            {
+                await s.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"camera\"\r\nContent-Length: 0\r\n\r\n"), c);
+                return;
+            }
+            await TestHttpServer.RespondAsync(s, 200, "OK", "video/mp2t", bytes, c);
+        });
+        var url = server.Url("/live.ts");
+        var (frames, _) = await PlayAsync(CameraSessions.Session(url.Replace("http://", "http://admin:s3cret@", StringComparison.Ordinal), _files, NullLogger.Instance, realTime: false), f => f.Count >= 10);
+        Assert.True(frames.Count >= 10);
+
+        await using var wrong = CameraSessions.Session(url.Replace("http://", "http://admin:nope@", StringComparison.Ordinal), _files, NullLogger.Instance);
+        var e = await Assert.ThrowsAsync<RtspException>(() => wrong.StartAsync(CancellationToken.None));
+        Assert.Equal(RtspFailure.AuthenticationFailed, e.Failure);
+        Assert.DoesNotContain("nope", e.Message);
     }
 
     [Fact]
