@@ -268,6 +268,46 @@ public sealed class MediaInputSessionTests : IAsyncLifetime
         return [.. Enumerable.Range(1, count).Select(i => File.ReadAllBytes(Path.Combine(_dir.FullName, $"frame-{i:000}.jpg")))];
     }
 
+    // Serves the files of a folder, as a plain web server without ranges would.
+    private TestHttpServer FolderServer(string folder) => new(async (request, s, c) =>
+    {
+        var file = Path.Combine(folder, Path.GetFileName(request.Path));
+        if (!File.Exists(file))
+        {
+            await TestHttpServer.RespondAsync(s, 404, "Not Found", "text/plain", [], c);
+            return;
+        }
+        var type = file.EndsWith(".m3u8", StringComparison.Ordinal) ? "application/vnd.apple.mpegurl" : "application/octet-stream";
+        await TestHttpServer.RespondAsync(s, 200, "OK", type, await File.ReadAllBytesAsync(file, c), c);
+    });
+
+    [Fact]
+    public async Task An_HLS_playlist_over_HTTP_plays_its_segments_in_order()
+    {
+        var hls = Directory.CreateDirectory(Path.Combine(_dir.FullName, "hls")).FullName;
+        await MediaFiles.RunFfmpegAsync($"{TestPicture} -t 6 -c:v libx264 -preset veryfast -g 25 -bf 0 -pix_fmt yuv420p -f hls -hls_time 2 -hls_playlist_type vod \"{Path.Combine(hls, "index.m3u8")}\"");
+        await using var server = FolderServer(hls);
+        var (frames, session) = await PlayAsync(CameraSessions.Session(server.Url("/index.m3u8"), _files, NullLogger.Instance, realTime: false), f => f.Count >= 150);
+        Assert.Equal("hls", session.Info!.Format);
+        Assert.True(server.Requests >= 4, $"{server.Requests} requests: the playlist and its three segments");
+        Assert.Equal(6, frames.Take(150).Count(f => f.Frame.IsKeyframe));
+        Assert.Equal(Enumerable.Range(0, 150).Select(i => (uint)(i * 3600)), frames.Take(150).Select(f => f.Frame.RtpTimestamp - frames[0].Frame.RtpTimestamp));
+    }
+
+    [Fact]
+    public async Task An_FLV_over_HTTP_gives_H264_from_its_avcC_and_raw_AAC()
+    {
+        var path = await MakeAsync("camera.flv", $"{TestPicture} {Tone} -t 2 -c:v libx264 -preset veryfast -g 25 -bf 0 -pix_fmt yuv420p -c:a aac -shortest");
+        await using var server = FolderServer(_dir.FullName);
+        var (frames, session) = await PlayAsync(CameraSessions.Session(server.Url("/camera.flv"), _files, NullLogger.Instance, realTime: false), f => f.Count(x => x.Track.IsVideo) >= 50);
+        Assert.Equal("flv", session.Info!.Format);
+        var video = frames.Where(f => f.Track.IsVideo).ToList();
+        Assert.Equal([7, 8, 5], NalTypes(video[0].Frame, h265: false).Where(t => t != 6).Take(3));
+        var aac = frames.First(f => !f.Track.IsVideo).Track;
+        Assert.Equal((MediaCodec.AAC, 48000), (aac.Codec, aac.Parameters.SampleRate));
+        Assert.NotNull(aac.Parameters.Config);
+    }
+
     [Fact]
     public async Task A_live_HTTP_stream_that_ends_is_played_again_after_the_backoff()
     {
