@@ -4,7 +4,7 @@ namespace Sightline.Codecs;
 public sealed class CodecException(string message, Exception? inner = null) : Exception(message, inner)
 {
     public const string MissingLibrary =
-        "the FFmpeg layer libsightline_codec.so is not available: install gcc, pkg-config, libavcodec-dev, libavutil-dev and libswscale-dev (Debian), then build again (./run and ./test do both)";
+        "the FFmpeg layer libsightline_codec.so is not available: install gcc, pkg-config, libavcodec-dev, libavformat-dev, libavutil-dev, libswscale-dev and libswresample-dev (Debian), then build again (./run and ./test do both)";
 
     internal static unsafe string Describe(int code)
     {
@@ -22,6 +22,11 @@ public sealed class CodecException(string message, Exception? inner = null) : Ex
         }
         catch (DllNotFoundException e)
         {
+            throw new CodecException(MissingLibrary, e);
+        }
+        catch (EntryPointNotFoundException e)
+        {
+            // A library built from older sources (before a function was added): build it again.
             throw new CodecException(MissingLibrary, e);
         }
     }

@@ -29,7 +29,7 @@ public sealed class CameraSource : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly List<PacketizedFrame> _gop = [];
-    private readonly RtspCamera _camera;
+    private readonly ReconnectingCamera _camera;
     private volatile Viewer[] _viewers = [];
     // One batch per kind: video and audio may arrive on different threads (UDP), each kind on one.
     private Sightline.WebRtc.Transport.SendBatch? _videoBatch, _audioBatch;
@@ -75,16 +75,17 @@ public sealed class CameraSource : IAsyncDisposable
     private MediaCodec _gopCodec;
     private bool _running;
 
-    public CameraSource(string uri, int networkCacheMs, ILogger logger)
+    /// <param name="files">Where <c>file://</c> cameras may read (none: they are refused).</param>
+    public CameraSource(string uri, int networkCacheMs, ILogger logger, Ingest.CameraFiles? files = null)
     {
         Uri = uri;
         _logger = logger;
-        _camera = new RtspCamera(new RtspClientOptions { Uri = uri, NetworkCacheMs = networkCacheMs }, logger);
+        _camera = Ingest.CameraSessions.Camera(uri, networkCacheMs, files ?? Ingest.CameraFiles.None, logger);
         _camera.FrameReceived += OnFrame;
     }
 
     public string Uri { get; }
-    public RtspCamera Camera => _camera;
+    public ReconnectingCamera Camera => _camera;
     public bool IsRunning => _running;
     public int ViewerCount => _viewers.Length;
     public long FramesFannedOut { get; private set; }
@@ -117,7 +118,7 @@ public sealed class CameraSource : IAsyncDisposable
     public async Task<CameraReadiness> WaitUntilPlayingAsync(TimeSpan window, CancellationToken cancel)
     {
         var verdict = new TaskCompletionSource<CameraReadiness>(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnChange(RtspCameraStateChange change)
+        void OnChange(CameraStateChange change)
         {
             if (Judge(change.State, change.Failure, change.Detail) is { } r) verdict.TrySetResult(r);
         }
@@ -142,16 +143,16 @@ public sealed class CameraSource : IAsyncDisposable
     }
 
     // Null while an attempt is under way; a verdict otherwise. The reason is the camera's last error when it has one.
-    private CameraReadiness? Judge(RtspCameraState state, RtspFailure? failure, string? detail)
+    private CameraReadiness? Judge(CameraState state, RtspFailure? failure, string? detail)
     {
         switch (state)
         {
-            case RtspCameraState.Playing when _camera.Tracks.Count > 0:
+            case CameraState.Playing when _camera.Tracks.Count > 0:
                 return CameraReadiness.Ready;
-            case RtspCameraState.Failed or RtspCameraState.Stalled:
-            case RtspCameraState.Reconnecting when failure is not null and not RtspFailure.UdpBlocked:
+            case CameraState.Failed or CameraState.Stalled:
+            case CameraState.Reconnecting when failure is not null and not RtspFailure.UdpBlocked:
                 return new CameraReadiness(false, state, failure, _camera.LastError?.Message ?? detail ?? "the camera stopped playing");
-            case RtspCameraState.Stopped when !_running:
+            case CameraState.Stopped when !_running:
                 return new CameraReadiness(false, state, null, "the camera was stopped");
             default:
                 return null; // idle or stopped about to start, connecting, or switching to TCP (no backoff)
@@ -266,7 +267,7 @@ public sealed class CameraSource : IAsyncDisposable
         foreach (var frame in gop) viewer.Peer.SendFrame(track, frame.Frame);
     }
 
-    private void OnFrame(RtspTrack track, EncodedFrame frame, DateTimeOffset wallClock)
+    private void OnFrame(ICameraTrack track, EncodedFrame frame, DateTimeOffset wallClock)
     {
         // Camera threads (one per UDP track, or the TCP reading loop) and disposal meet here: native send batches and
         // transcoders are never freed while a frame is using them.
@@ -278,7 +279,7 @@ public sealed class CameraSource : IAsyncDisposable
         }
     }
 
-    private void OnFrameLocked(RtspTrack track, EncodedFrame frame)
+    private void OnFrameLocked(ICameraTrack track, EncodedFrame frame)
     {
         PacketizedFrame packetized;
         switch (frame.Codec)
@@ -300,7 +301,7 @@ public sealed class CameraSource : IAsyncDisposable
 
     // Video: the camera's own stream goes out first, untouched, to every viewer that takes it; then, only if some
     // viewer needs them, the ladder decodes the frame once and encodes each wanted layer once for all its viewers.
-    private void OnVideo(RtspTrack track, EncodedFrame frame)
+    private void OnVideo(ICameraTrack track, EncodedFrame frame)
     {
         _cameraRate.Add(frame.Data.Length, Stopwatch.GetTimestamp());
         var usable = Usable(frame.Codec, track.Parameters);
@@ -501,7 +502,7 @@ public sealed class CameraSource : IAsyncDisposable
     }
 
     // AAC to Opus while someone watches; Opus timestamps start at the camera's time, in 48 kHz units.
-    private void TranscodeAudio(RtspTrack track, EncodedFrame frame)
+    private void TranscodeAudio(ICameraTrack track, EncodedFrame frame)
     {
         if (_viewers.Length == 0 || _audioTranscoderFailed)
         {

@@ -7,7 +7,7 @@ namespace Sightline.Media.Sources;
 /// clients, so a camera is pulled once. A source is held by its publications (always-on ones keep it playing) and its
 /// viewers; with only on-demand publications it plays while someone watches, and stops a linger time after the last viewer.
 /// </summary>
-public sealed class CameraSourcePool(ILoggerFactory loggers, TimeSpan linger, Transcoding.LadderOptions? ladder = null) : IAsyncDisposable
+public sealed class CameraSourcePool(ILoggerFactory loggers, TimeSpan linger, Transcoding.LadderOptions? ladder = null, Ingest.CameraFiles? files = null) : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
@@ -33,7 +33,7 @@ public sealed class CameraSourcePool(ILoggerFactory loggers, TimeSpan linger, Tr
         {
             if (!_entries.TryGetValue(uri, out var e))
             {
-                e = new Entry(new CameraSource(uri, networkCacheMs, loggers.CreateLogger("Sightline.Media.Camera")) { LadderOptions = ladder ?? new() });
+                e = new Entry(new CameraSource(uri, networkCacheMs, loggers.CreateLogger("Sightline.Media.Camera"), files) { LadderOptions = ladder ?? new() });
                 _entries[uri] = e;
             }
             e.Publications++;

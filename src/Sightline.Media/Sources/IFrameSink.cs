@@ -1,5 +1,4 @@
 using Sightline.Rtp.Packetization;
-using Sightline.Rtsp.Client;
 
 namespace Sightline.Media.Sources;
 
@@ -8,5 +7,5 @@ public interface IFrameSink
 {
     /// <param name="wallClock">The camera's wall-clock time of the frame (sender reports, else arrival); null for frames
     /// replayed from the cached GOP.</param>
-    void OnFrame(RtspTrack track, EncodedFrame frame, DateTimeOffset? wallClock);
+    void OnFrame(ICameraTrack track, EncodedFrame frame, DateTimeOffset? wallClock);
 }

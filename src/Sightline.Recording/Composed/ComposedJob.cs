@@ -6,7 +6,6 @@ using Sightline.Media.Sources;
 using Sightline.Recording.Containers;
 using Sightline.Rtp.Codecs;
 using Sightline.Rtp.Packetization;
-using Sightline.Rtsp.Client;
 using Sightline.Sessions.Model;
 
 namespace Sightline.Recording.Composed;
@@ -281,8 +280,8 @@ internal sealed class ComposedJob : IRecordingJob
     {
         private readonly Channel<(MediaCodec Codec, byte[] Data, bool Key, bool Reorders)> _frames =
             Channel.CreateBounded<(MediaCodec, byte[], bool, bool)>(new BoundedChannelOptions(120) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
-        private readonly Channel<(RtspTrack Track, byte[] Data)> _audioFrames =
-            Channel.CreateBounded<(RtspTrack, byte[])>(new BoundedChannelOptions(200) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+        private readonly Channel<(ICameraTrack Track, byte[] Data)> _audioFrames =
+            Channel.CreateBounded<(ICameraTrack, byte[])>(new BoundedChannelOptions(200) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
         private readonly Task _audioLoop;
         private readonly bool _video, _audio;
         // Decoded audio waiting for the mixer (48 kHz mono), at most a second; mixed once 100 ms are there.
@@ -370,7 +369,7 @@ internal sealed class ComposedJob : IRecordingJob
         /// <summary>The tile's cell on the canvas (x, y, width, height).</summary>
         public (int X, int Y, int W, int H) Cell { get; set; }
 
-        public void OnFrame(RtspTrack track, EncodedFrame frame, DateTimeOffset? wallClock)
+        public void OnFrame(ICameraTrack track, EncodedFrame frame, DateTimeOffset? wallClock)
         {
             if (track.IsVideo)
             {

@@ -4,7 +4,6 @@ using Sightline.Media.Sources;
 using Sightline.Recording.Containers;
 using Sightline.Rtp.Packetization;
 using Sightline.Rtp.Time;
-using Sightline.Rtsp.Client;
 
 namespace Sightline.Recording.Individual;
 
@@ -18,9 +17,9 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
 {
     private const int QueueFrames = 2000;
 
-    private readonly Channel<(RtspTrack Track, EncodedFrame Frame, DateTimeOffset? Wall)> _queue =
-        Channel.CreateBounded<(RtspTrack, EncodedFrame, DateTimeOffset?)>(new BoundedChannelOptions(QueueFrames) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
-    private readonly Func<IReadOnlyList<RtspTrack>> _tracks;
+    private readonly Channel<(ICameraTrack Track, EncodedFrame Frame, DateTimeOffset? Wall)> _queue =
+        Channel.CreateBounded<(ICameraTrack, EncodedFrame, DateTimeOffset?)>(new BoundedChannelOptions(QueueFrames) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly Func<IReadOnlyList<ICameraTrack>> _tracks;
     private readonly bool _wantAudio, _wantVideo;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -36,7 +35,7 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
     // Where a track's RTP clock meets the file's timeline; replaced when the camera reconnects (new RTP clocks).
     private struct Anchor
     {
-        public RtspTrack? Track;
+        public ICameraTrack? Track;
         public TimestampUnwrapper Unwrapper;
         public long FirstTs;
         public long FirstTime;
@@ -45,7 +44,7 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
     }
 
     /// <param name="path">The file without its extension: <c>.mp4</c>, or <c>.webm</c> for a VP8 camera, is added.</param>
-    public StreamRecorder(string path, Func<IReadOnlyList<RtspTrack>> tracks, bool hasAudio, bool hasVideo, ILogger logger, TimeProvider time)
+    public StreamRecorder(string path, Func<IReadOnlyList<ICameraTrack>> tracks, bool hasAudio, bool hasVideo, ILogger logger, TimeProvider time)
     {
         _basePath = path;
         FilePath = path + ".mp4";
@@ -76,7 +75,7 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
     /// <summary>Raised once when the file cannot be written any more.</summary>
     public event Action<StreamRecorder>? Failed;
 
-    public void OnFrame(RtspTrack track, EncodedFrame frame, DateTimeOffset? wallClock)
+    public void OnFrame(ICameraTrack track, EncodedFrame frame, DateTimeOffset? wallClock)
     {
         if (!_queue.Writer.TryWrite((track, frame, wallClock))) Interlocked.Increment(ref _dropped);
     }
@@ -116,7 +115,7 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
         Failed?.Invoke(this);
     }
 
-    private void Write(RtspTrack track, EncodedFrame frame, DateTimeOffset? wall)
+    private void Write(ICameraTrack track, EncodedFrame frame, DateTimeOffset? wall)
     {
         var isVideo = track.IsVideo;
         if (isVideo ? !_wantVideo : !_wantAudio) return;
@@ -182,7 +181,7 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
         }
     }
 
-    private bool Open(RtspTrack first, EncodedFrame keyframe)
+    private bool Open(ICameraTrack first, EncodedFrame keyframe)
     {
         var tracks = new List<Mp4Track>();
         var all = _tracks();
@@ -216,7 +215,7 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
     /// Decode times are derived for an H.264/H.265 camera that reorders frames or might (no SPS says it does not); one
     /// whose SPS says it does not keeps the plain path. Checked at each keyframe: a camera can be reconfigured.
     /// </summary>
-    private void FollowReordering(RtspTrack track)
+    private void FollowReordering(ICameraTrack track)
     {
         if (_decodeTimes is not null || track.Codec is not (MediaCodec.H264 or MediaCodec.H265)) return;
         var reordering = track.Parameters.Reordering;
@@ -231,7 +230,7 @@ public sealed class StreamRecorder : IFrameSink, IAsyncDisposable
 
     private static bool Storable(MediaCodec codec) => codec is MediaCodec.H264 or MediaCodec.H265 or MediaCodec.VP8 or MediaCodec.MJPEG;
 
-    private static int Timescale(RtspTrack t) => t.Codec switch
+    private static int Timescale(ICameraTrack t) => t.Codec switch
     {
         MediaCodec.H264 or MediaCodec.H265 => 90000,
         MediaCodec.Opus => 48000,

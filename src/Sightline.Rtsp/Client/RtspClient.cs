@@ -17,9 +17,9 @@ namespace Sightline.Rtsp.Client;
 /// One RTSP session with a camera (RFC 2326): connect, OPTIONS, DESCRIBE, SETUP every supported track, PLAY, then receive
 /// until the session ends. Keeps the session alive inside the camera's timeout and tears it down when disposed. One
 /// reading loop owns the TCP connection (responses and interleaved RTP); UDP tracks have one loop per socket.
-/// A new session after a failure is a new client (<see cref="RtspCamera"/> does that).
+/// A new session after a failure is a new client (<see cref="ReconnectingCamera"/> does that).
 /// </summary>
-public sealed partial class RtspClient : IAsyncDisposable
+public sealed partial class RtspClient : ICameraSession
 {
     private const int MaxRedirects = 5;
     private const int MaxReadBuffer = 4 * 1024 * 1024;
@@ -69,6 +69,18 @@ public sealed partial class RtspClient : IAsyncDisposable
 
     /// <summary>Raised for every complete frame of every track.</summary>
     public event Action<RtspTrack, EncodedFrame, DateTimeOffset>? FrameReceived;
+
+    private Action<ICameraTrack, EncodedFrame, DateTimeOffset>? _sessionFrames;
+
+    IReadOnlyList<ICameraTrack> ICameraSession.Tracks => _tracks;
+    IReadOnlyList<string> ICameraSession.SkippedTracks => SkippedTracks;
+    string ICameraSession.Transport => Transport.ToString().ToUpperInvariant();
+
+    event Action<ICameraTrack, EncodedFrame, DateTimeOffset>? ICameraSession.FrameReceived
+    {
+        add => _sessionFrames += value;
+        remove => _sessionFrames -= value;
+    }
 
     /// <summary>Connects and starts playing. Throws <see cref="RtspException"/> with a clear reason.</summary>
     public async Task StartAsync(CancellationToken cancel)
@@ -407,7 +419,11 @@ public sealed partial class RtspClient : IAsyncDisposable
             }
             var control = media.Control is { } c ? ResolveControl(baseUrl, c) : RequestUrl(baseUrl);
             var track = new RtspTrack(_tracks.Count, media, chosenPt, chosenMap!, depacketizer, control, _options.NetworkCacheMs, _time);
-            track.FrameReceived += (t, f, w) => FrameReceived?.Invoke(t, f, w);
+            track.FrameReceived += (t, f, w) =>
+            {
+                FrameReceived?.Invoke(t, f, w);
+                _sessionFrames?.Invoke(t, f, w);
+            };
             _tracks.Add(track);
         }
     }

@@ -1,6 +1,9 @@
 namespace Sightline.Rtsp.Client;
 
-/// <summary>Why talking to a camera failed, one value per thing a user must do differently.</summary>
+/// <summary>
+/// Why talking to a camera failed, one value per thing a user must do differently. The failures of every camera session
+/// (RTSP, and files and HTTP streams read through libavformat), though named after the first of them.
+/// </summary>
 public enum RtspFailure
 {
     /// <summary>The host name does not resolve, or no route / no answer to connect.</summary>
@@ -27,6 +30,8 @@ public enum RtspFailure
     NoData,
     /// <summary>UDP was set up but nothing arrived: a firewall or NAT is in the way (falls back to TCP).</summary>
     UdpBlocked,
+    /// <summary>A file or HTTP resource that is not a media stream Sightline can read (or a file:// path it may not read).</summary>
+    UnreadableMedia,
 }
 
 /// <summary>A camera failure with a message in plain words (credentials never included).</summary>
@@ -35,5 +40,5 @@ public sealed class RtspException(RtspFailure failure, string message, Exception
     public RtspFailure Failure { get; } = failure;
 
     /// <summary>Failures that retrying at once will not fix (the camera or the URI must change).</summary>
-    public bool IsPermanent => Failure is RtspFailure.AuthenticationFailed or RtspFailure.NotFound or RtspFailure.UnsupportedCodec;
+    public bool IsPermanent => Failure is RtspFailure.AuthenticationFailed or RtspFailure.NotFound or RtspFailure.UnsupportedCodec or RtspFailure.UnreadableMedia;
 }

@@ -10,7 +10,7 @@ namespace Sightline.Rtsp.Client;
 /// One media track of a camera session: packets in (any order) → reorder window → depacketizer → frames out, with the
 /// receiver statistics an RTCP RR needs and the wall clock from the camera's sender reports. Driven by one reading loop.
 /// </summary>
-public sealed class RtspTrack
+public sealed class RtspTrack : ICameraTrack
 {
     private readonly ReorderWindow _window;
     private readonly TimeProvider _time;

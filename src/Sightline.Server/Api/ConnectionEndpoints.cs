@@ -19,7 +19,8 @@ public static class ConnectionEndpoints
     }
 
     private static async Task<IResult> CreateAsync(
-        string sessionId, HttpRequest request, SessionRegistry registry, CameraHostResolver resolver, Cameras.CameraService cameras, TimeProvider time)
+        string sessionId, HttpRequest request, SessionRegistry registry, CameraHostResolver resolver, Cameras.CameraService cameras,
+        Sightline.Media.Ingest.CameraFiles files, TimeProvider time)
     {
         var path = $"/openvidu/api/sessions/{sessionId}/connection";
         if (registry.Find(sessionId) is not { } session) return ApiError.Empty(StatusCodes.Status404NotFound);
@@ -38,6 +39,11 @@ public static class ConnectionEndpoints
                 {
                     return ApiError.Json(StatusCodes.Status400BadRequest, "\"rtspUri\" parameter is not a valid rtsp uri", path, time);
                 }
+                // Deviation: OpenVidu plays any file:// path; Sightline only files below SIGHTLINE_CAMERA_FILES_DIR.
+                if (FileCameraError(props.IpCamera!.RtspUri, files) is { } fileError)
+                {
+                    return ApiError.Json(StatusCodes.Status400BadRequest, fileError, path, time);
+                }
                 CameraUri.TryParse(props.IpCamera!.RtspUri, out var uri, out _);
                 var ip = await resolver.ResolveAsync(uri!, request.HttpContext.RequestAborted);
                 if (session.AddIpCamera(props, uri!, ip, out connection) != SessionError.None)
@@ -52,6 +58,12 @@ public static class ConnectionEndpoints
             return new JsonResponse(w => OpenViduJson.WriteConnection(w, connection!, webRtcStats: false, cameras.StatusOf));
         }
     }
+
+    /// <summary>Why a <c>file://</c> camera may not be added (off, outside the folder…), in OpenVidu's message form; null when it may.</summary>
+    public static string? FileCameraError(string rtspUri, Sightline.Media.Ingest.CameraFiles files) =>
+        Sightline.Media.Ingest.CameraFiles.IsFileUri(rtspUri) && !files.TryResolve(rtspUri, out _, out var error)
+            ? "Error in parameter 'rtspUri': " + error
+            : null;
 
     private static IResult List(string sessionId, SessionRegistry registry, Cameras.CameraService cameras, bool? pendingConnections, bool? webRtcStats)
     {

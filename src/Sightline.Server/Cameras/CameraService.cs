@@ -50,12 +50,13 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
         public IReadOnlyList<(TrackSpec Spec, bool Passthrough)> Offered { get; init; } = [];
     }
 
-    public CameraService(WebRtcOptions options, ILoggerFactory loggers)
+    /// <param name="files">Where <c>file://</c> cameras may read (none: refused).</param>
+    public CameraService(WebRtcOptions options, ILoggerFactory loggers, Sightline.Media.Ingest.CameraFiles? files = null)
     {
         _options = options;
         _loggers = loggers;
         _logger = loggers.CreateLogger<CameraService>();
-        _pool = new CameraSourcePool(loggers, options.CameraLinger, options.Ladder);
+        _pool = new CameraSourcePool(loggers, options.CameraLinger, options.Ladder, files);
         _mux = new UdpMux(new System.Net.IPEndPoint(System.Net.IPAddress.Any, options.Port), loggers.CreateLogger<UdpMux>());
         _mux.Start();
         _certificate = DtlsCertificate.Create();
@@ -163,9 +164,9 @@ public sealed class CameraService : ISessionEventSink, IAsyncDisposable
         if (source is null) return null;
         var camera = source.Camera;
         var state = !source.IsRunning ? "idle"
-            : camera.State == Sightline.Rtsp.Client.RtspCameraState.Idle ? "connecting" // started, its loop not yet running
+            : camera.State == Sightline.Rtsp.Client.CameraState.Idle ? "connecting" // started, its loop not yet running
             : camera.State.ToString().ToLowerInvariant();
-        return new CameraStatus(state, camera.Transport?.ToString().ToUpperInvariant(), source.ViewerCount, camera.LastError?.Failure.ToString(), camera.LastError?.Message);
+        return new CameraStatus(state, camera.Transport, source.ViewerCount, camera.LastError?.Failure.ToString(), camera.LastError?.Message);
     }
 
     /// <summary>

@@ -1,18 +1,23 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
+using Sightline.Media.Ingest;
 using Sightline.Rtp.Packetization;
 using Sightline.Rtsp.Client;
 
 namespace Sightline.Server.Cli;
 
 /// <summary>
-/// <c>sightline probe &lt;rtspUri&gt; [--seconds N] [--transport auto|tcp|udp]</c>: connects like the server would and
-/// prints what the camera sends (tracks, codecs, size, frame rate, bitrate, keyframe interval, time to first keyframe),
-/// or what went wrong, in plain words. Exit code 0 when frames arrived, 1 otherwise.
+/// <c>sightline probe &lt;camera URI&gt; [--seconds N] [--transport auto|tcp|udp]</c>: connects like the server would
+/// (<c>rtsp://</c>, <c>rtsps://</c>, <c>http://</c>, <c>https://</c>, <c>file://</c>) and prints what the camera sends
+/// (tracks, codecs, size, frame rate, bitrate, keyframe interval, time to first keyframe), or what went wrong, in plain
+/// words. Exit code 0 when frames arrived, 1 otherwise. A <c>file://</c> URI may name any file the user can read: the
+/// server's folder rule (<c>SIGHTLINE_CAMERA_FILES_DIR</c>) guards its API, not a local command.
 /// </summary>
 public static class ProbeCommand
 {
+    private const string Usage = "usage: sightline probe <rtsp://user:password@host:port/path | http(s)://… | file:///path> [--seconds N] [--transport auto|tcp|udp]";
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancel)
     {
         string? uri = null;
@@ -34,7 +39,7 @@ public static class ProbeCommand
                     if (args[i].StartsWith("--", StringComparison.Ordinal) || uri is not null)
                     {
                         await output.WriteLineAsync($"unknown argument '{args[i]}'");
-                        await output.WriteLineAsync("usage: sightline probe <rtsp://user:password@host:port/path> [--seconds N] [--transport auto|tcp|udp]");
+                        await output.WriteLineAsync(Usage);
                         return 2;
                     }
                     uri = args[i];
@@ -43,14 +48,14 @@ public static class ProbeCommand
         }
         if (uri is null)
         {
-            await output.WriteLineAsync("usage: sightline probe <rtsp://user:password@host:port/path> [--seconds N] [--transport auto|tcp|udp]");
+            await output.WriteLineAsync(Usage);
             return 2;
         }
 
         await output.WriteLineAsync($"Probing {RtspClient.Mask(uri)} for {seconds:0.#} s ...");
         var clock = Stopwatch.StartNew();
         var stats = new Dictionary<int, TrackStats>();
-        await using var client = new RtspClient(new RtspClientOptions { Uri = uri, Transport = transport }, NullLogger.Instance);
+        await using var client = CameraSessions.Session(uri, CameraFiles.Anywhere, NullLogger.Instance, transport: transport);
         client.FrameReceived += (track, frame, _) =>
         {
             lock (stats)
@@ -63,7 +68,12 @@ public static class ProbeCommand
         {
             await client.StartAsync(cancel);
             var connected = clock.Elapsed;
-            await output.WriteLineAsync($"Connected and playing in {connected.TotalMilliseconds:0} ms over {client.Transport}" + (client.ServerName is { } server ? $" (server: {server})" : ""));
+            await output.WriteLineAsync(client switch
+            {
+                RtspClient rtsp => $"Connected and playing in {connected.TotalMilliseconds:0} ms over {rtsp.Transport}" + (rtsp.ServerName is { } server ? $" (server: {server})" : ""),
+                MediaInputSession input => $"Opened and playing in {connected.TotalMilliseconds:0} ms over {input.Transport}: {Container(input.Info!)}",
+                _ => $"Playing in {connected.TotalMilliseconds:0} ms over {client.Transport}",
+            });
             using var window = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             window.CancelAfter(TimeSpan.FromSeconds(seconds));
             await client.RunAsync(window.Token);
@@ -90,15 +100,26 @@ public static class ProbeCommand
         return anyFrames ? 0 : 1;
     }
 
-    private static string Describe(RtspTrack track, TrackStats? s)
+    private static string Container(Sightline.Codecs.MediaInputInfo info) =>
+        $"{info.Format}, " + (info is { Seekable: true, Duration: { } d } ? $"a {d.TotalSeconds:0.###} s file, played in a loop" : "a live stream")
+        + (info.HasTimestamps ? "" : " without timestamps (frames timed as they arrive)")
+        + (info.BitRate >= 1000 ? $", {info.BitRate / 1000} kb/s" : "");
+
+    private static string Describe(ICameraTrack track, TrackStats? s)
     {
         var p = track.Parameters;
-        var lines = new List<string> { $"Track {track.Index}: {(track.IsVideo ? "video" : "audio")} {Name(track.Codec)} (payload type {track.PayloadType}, clock {track.ClockRate} Hz)" };
+        var carried = track switch
+        {
+            RtspTrack rtsp => $"payload type {rtsp.PayloadType}, ",
+            InputTrack input => $"FFmpeg codec {input.Stream.Codec}, ",
+            _ => "",
+        };
+        var lines = new List<string> { $"Track {track.Index}: {(track.IsVideo ? "video" : "audio")} {Name(track.Codec)} ({carried}clock {track.ClockRate} Hz)" };
         if (track.IsVideo)
         {
             lines.Add($"  resolution:     {(p.Width is { } w && p.Height is { } h ? $"{w}x{h}" : "unknown")}");
             if (p.Profile is not null) lines.Add($"  profile:        {p.Profile}{(p.ProfileLevelId is { } pli ? $" (profile-level-id {pli})" : "")}");
-            if (p.Reordering is { } r) lines.Add($"  B-frames:       {Describe(r)}");
+            if (p.Reordering is { } reordering) lines.Add($"  B-frames:       {Describe(reordering)}");
         }
         else
         {
@@ -122,7 +143,14 @@ public static class ProbeCommand
                 : ""));
             lines.Add($"  first keyframe: {(s.FirstKeyframeAt is { } k ? $"{k.TotalMilliseconds:0} ms after start" : "not seen")}");
         }
-        lines.Add($"  packets:        {track.PacketsReceived} received, {track.PacketsLost} lost, {track.PacketsMalformed} malformed, {track.Depacketizer.TotalDropped} dropped by the depacketizer");
+        if (track is RtspTrack r)
+        {
+            lines.Add($"  packets:        {r.PacketsReceived} received, {r.PacketsLost} lost, {r.PacketsMalformed} malformed, {r.Depacketizer.TotalDropped} dropped by the depacketizer");
+        }
+        else if (track is InputTrack t)
+        {
+            lines.Add($"  packets:        {t.PacketsRead} read, {t.Framer.TotalDropped} malformed" + (t.IsVideo ? $", {t.SkippedBeforeKeyframe} frames before the first keyframe" : ""));
+        }
         return string.Join(Environment.NewLine, lines);
     }
 
@@ -154,6 +182,7 @@ public static class ProbeCommand
         public long Keyframes { get; private set; }
         // Smallest and largest presentation time: with B-frames the last frame decoded is not the last one shown.
         public long FirstTimestamp { get; private set; }
+        /// <summary>The latest presentation time seen (B-frames arrive out of presentation order).</summary>
         public long LastTimestamp { get; private set; }
         public TimeSpan? FirstKeyframeAt { get; private set; }
         public List<long> KeyframeIntervals { get; } = [];
@@ -171,6 +200,7 @@ public static class ProbeCommand
             if (Frames == 0 || _extended < FirstTimestamp) FirstTimestamp = _extended;
             if (Frames == 0 || _extended > LastTimestamp) LastTimestamp = _extended;
             _last = frame.RtpTimestamp;
+            LastTimestamp = Math.Max(LastTimestamp, _extended);
             Frames++;
             Bytes += frame.Data.Length;
             if (_sinceKeyframe >= 0) _sinceKeyframe++;

@@ -64,6 +64,20 @@ public static partial class OpenViduEnvironment
             errors.Add("OPENVIDU_STREAMS_FORCED_VIDEO_CODEC must be one of MEDIA_SERVER_PREFERRED, NONE, VP8, VP9, H264");
         }
 
+        var cameraFiles = Text(config, "SIGHTLINE_CAMERA_FILES_DIR");
+        if (cameraFiles is not null)
+        {
+            try
+            {
+                cameraFiles = new Sightline.Media.Ingest.CameraFiles(cameraFiles).Directory;
+            }
+            catch (ArgumentException)
+            {
+                errors.Add($"SIGHTLINE_CAMERA_FILES_DIR must be an existing folder, got '{cameraFiles}'");
+                cameraFiles = null;
+            }
+        }
+
         var options = new SightlineOptions
         {
             ServerPort = port,
@@ -92,6 +106,7 @@ public static partial class OpenViduEnvironment
             RecordingAutostopTimeoutSeconds = Int(config, "OPENVIDU_RECORDING_AUTOSTOP_TIMEOUT", 120, errors, 0),
             Webhook = webhook,
             SupportDeprecatedApi = Bool(config, "SUPPORT_DEPRECATED_API", true, errors),
+            CameraFilesDirectory = cameraFiles,
         };
 
         if (errors.Count > 0)

@@ -51,6 +51,12 @@ public sealed record SightlineOptions
 
     public WebhookOptions Webhook { get; init; } = new();
 
+    /// <summary>
+    /// <c>SIGHTLINE_CAMERA_FILES_DIR</c>: the only folder <c>file://</c> cameras may read (its real path). Null (the default):
+    /// every <c>file://</c> camera is refused. OpenVidu reads any path; Sightline does not let API clients read its disk.
+    /// </summary>
+    public string? CameraFilesDirectory { get; init; }
+
     /// <summary><c>SUPPORT_DEPRECATED_API</c>: pre-2.16 paths (<c>/api/…</c>, <c>/config</c>) rewritten. Defaults to true.</summary>
     public bool SupportDeprecatedApi { get; init; } = true;
 

@@ -53,7 +53,7 @@ public static class DemoEndpoints
             return Results.Json(new JsonObject { ["sessions"] = sessions });
         });
 
-        app.MapPost("/demo/api/cameras", async (HttpRequest request, SessionRegistry registry, CameraHostResolver resolver, TimeProvider time) =>
+        app.MapPost("/demo/api/cameras", async (HttpRequest request, SessionRegistry registry, CameraHostResolver resolver, Sightline.Media.Ingest.CameraFiles files, TimeProvider time) =>
         {
             var body = await JsonNode.ParseAsync(request.Body) as JsonObject;
             var sessionId = body?["sessionId"]?.ToString() ?? "demo";
@@ -66,6 +66,7 @@ public static class DemoEndpoints
             var cameraBody = JsonDocument.Parse(new JsonObject { ["type"] = "IPCAM", ["rtspUri"] = rtspUri, ["adaptativeBitrate"] = true, ["data"] = rtspUri is null ? "" : MaskedName(rtspUri) }.ToJsonString());
             var camera = PropertiesReader.ReadConnection(cameraBody.RootElement, out var error, out var missing);
             if (camera is null || missing) return Results.Json(new { message = error ?? "rtspUri is required" }, statusCode: 400);
+            if (ConnectionEndpoints.FileCameraError(camera.IpCamera!.RtspUri, files) is { } fileError) return Results.Json(new { message = fileError }, statusCode: 400);
             CameraUri.TryParse(camera.IpCamera!.RtspUri, out var uri, out _);
             var ip = await resolver.ResolveAsync(uri!, request.HttpContext.RequestAborted);
             if (session!.AddIpCamera(camera, uri!, ip, out var connection) != SessionError.None) return Results.Json(new { message = "session closed" }, statusCode: 404);

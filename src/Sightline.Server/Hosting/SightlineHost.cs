@@ -47,6 +47,7 @@ public static class SightlineHost
             new SessionsOptions { TokenUrlBase = options.TokenUrlBase, DefaultIceServers = options.IceServers },
             sp.GetRequiredService<SessionEventBus>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IdGenerator>()));
         s.AddSingleton<CameraHostResolver>();
+        s.AddSingleton(new Sightline.Media.Ingest.CameraFiles(options.CameraFilesDirectory));
         s.AddSingleton(Cameras.WebRtcOptions.Read(builder.Configuration) with
         {
             Ladder = new Sightline.Media.Transcoding.LadderOptions(

@@ -1,6 +1,10 @@
 using System.Text;
 using Sightline.Rtp.Codecs;
 using Sightline.Rtp.Tests.Codecs;
+using Sightline.Rtp.Codecs.Aac;
+using Sightline.Rtp.Codecs.H264;
+using Sightline.Rtp.Codecs.H265;
+using Sightline.Rtp.Framing;
 using Sightline.Rtp.Packetization;
 using Sightline.Rtp.Rtp;
 using Sightline.Rtp.Sdp;
@@ -79,6 +83,53 @@ public class MutatedInputTests
         }
         // Output is bounded by input: no parser invents megabytes from small packets.
         Assert.InRange(frameBytes, 0, 20_000L * 200);
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void ContainerFramersAndConfigRecords_SurviveMutations(int seed)
+    {
+        var r = new Random(seed);
+        var sps = Convert.FromBase64String("Z0LAHtoCgPbAWoMDA1KAAAADAIAAABlHixdQ");
+        byte[] avcc = [1, 0x42, 0xc0, 0x1e, 0xff, 0xe1, 0, (byte)sps.Length, .. sps, 1, 0, 4, 0x68, 0xce, 0x3c, 0x80];
+        byte[] hvcc = [1, .. new byte[20], 0x0f, 1, 0xa1, 0, 1, 0, 4, 0x42, 0x01, 0x01, 0x01];
+        byte[][] seeds =
+        [
+            avcc, hvcc,
+            [0, 0, 0, 1, 0x09, 0xf0, 0, 0, 0, 1, .. sps, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80, 0, 0, 1, 0x65, 0x88, 0x84],
+            [0, 0, 0, 5, 0x65, 0x88, 0x84, 0x00, 0x33, 0, 0, 0, 3, 0x41, 0x9a, 0x02],
+            [0, 0, 1, 0x46, 0x01, 0x50, 0, 0, 1, 0x2a, 0x01, 0xaf, 0x00],
+            [0xff, 0xf1, 0x4c, 0x40, 0x01, 0x5f, 0xfc, 1, 2, 3, 0xff, 0xf1, 0x4c, 0x40, 0x01, 0x5f, 0xfc, 4, 5, 6],
+            [0xfc, 0xaa], [0x1b, 0xff, 0xaa], [0x50, 0x42, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00, 0xaa],
+        ];
+        var output = new List<FramedUnit>();
+        long frameBytes = 0, inputBytes = 0;
+        for (var i = 0; i < 20_000; i++)
+        {
+            var input = Mutate(r, seeds[r.Next(seeds.Length)]);
+            inputBytes += input.Length;
+            _ = AvcConfiguration.TryParse(input, out _);
+            _ = HevcConfiguration.TryParse(input, out _);
+            _ = AdtsHeader.TryParse(input, out _);
+            ContainerFramer framer = (i % 6) switch
+            {
+                0 => new NalFramer(MediaCodec.H264, r.Next(2) == 0 ? avcc : input, new CodecParameters()),
+                1 => new NalFramer(MediaCodec.H265, r.Next(2) == 0 ? hvcc : input, new CodecParameters()),
+                2 => new AacFramer(r.Next(2) == 0 ? [0x11, 0x88] : input, new CodecParameters { SampleRate = 48000 }),
+                3 => new WholeFrameFramer(MediaCodec.Opus, new CodecParameters()),
+                4 => new WholeFrameFramer(MediaCodec.VP8, new CodecParameters()),
+                _ => new WholeFrameFramer(MediaCodec.PCMU, new CodecParameters { SampleRate = 8000 }),
+            };
+            output.Clear();
+            framer.TryFrame(input, output);
+            foreach (var unit in output)
+            {
+                frameBytes += unit.Data.Length;
+                _ = framer.Samples(unit.Data);
+            }
+        }
+        // Parameter sets put in front of keyframes are the only growth: bounded by a few sets per frame.
+        Assert.InRange(frameBytes, 0, inputBytes + 20_000L * 100);
     }
 
     [Theory]

@@ -117,6 +117,6 @@ public class AuthTests
     [InlineData(100, 30000)]
     public void Backoff_IsFastFirst_ThenSlower_Capped(int attempt, int ms)
     {
-        Assert.Equal(TimeSpan.FromMilliseconds(ms), RtspCamera.Backoff(attempt));
+        Assert.Equal(TimeSpan.FromMilliseconds(ms), ReconnectingCamera.Backoff(attempt));
     }
 }

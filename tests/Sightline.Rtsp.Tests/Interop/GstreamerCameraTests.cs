@@ -188,7 +188,7 @@ public class GstreamerCameraTests(ITestOutputHelper output)
     public async Task CameraKilledAndRestarted_FramesResumeWithin5s_AndHistoryShowsTheStory()
     {
         await using var camera = await CameraProcess.StartAsync("--codec h264");
-        await using var rtsp = new RtspCamera(new RtspClientOptions { Uri = camera.Url + "#transport=tcp" }, NullLogger.Instance);
+        await using var rtsp = new ReconnectingCamera(new RtspClientOptions { Uri = camera.Url + "#transport=tcp" }, NullLogger.Instance);
         long frames = 0;
         long lastFrame = 0;
         rtsp.FrameReceived += (t, _, _) =>
@@ -201,7 +201,7 @@ public class GstreamerCameraTests(ITestOutputHelper output)
         await WaitUntilAsync(() => Interlocked.Read(ref frames) > 25, TimeSpan.FromSeconds(10), "first frames");
 
         await camera.KillAsync();
-        await WaitUntilAsync(() => rtsp.State is RtspCameraState.Reconnecting or RtspCameraState.Stalled, TimeSpan.FromSeconds(10), "the loss to be noticed");
+        await WaitUntilAsync(() => rtsp.State is CameraState.Reconnecting or CameraState.Stalled, TimeSpan.FromSeconds(10), "the loss to be noticed");
         await Task.Delay(TimeSpan.FromSeconds(3));
         var before = Interlocked.Read(ref frames);
         await camera.RestartAsync();
@@ -213,10 +213,10 @@ public class GstreamerCameraTests(ITestOutputHelper output)
         Assert.True(resumedAfter < TimeSpan.FromSeconds(5), $"frames resumed only after {resumedAfter}");
 
         var states = rtsp.History.Select(h => h.State).ToList();
-        var firstPlaying = states.IndexOf(RtspCameraState.Playing);
-        var stalled = states.IndexOf(RtspCameraState.Stalled, firstPlaying);
-        var reconnecting = states.IndexOf(RtspCameraState.Reconnecting, stalled);
-        var playingAgain = states.IndexOf(RtspCameraState.Playing, reconnecting);
+        var firstPlaying = states.IndexOf(CameraState.Playing);
+        var stalled = states.IndexOf(CameraState.Stalled, firstPlaying);
+        var reconnecting = states.IndexOf(CameraState.Reconnecting, stalled);
+        var playingAgain = states.IndexOf(CameraState.Playing, reconnecting);
         Assert.True(firstPlaying >= 0 && stalled > firstPlaying && reconnecting > stalled && playingAgain > reconnecting, string.Join(" → ", states));
         Assert.Equal(2, rtsp.Sessions);
     }
@@ -225,12 +225,12 @@ public class GstreamerCameraTests(ITestOutputHelper output)
     public async Task StartedAgainWhileStopping_PlaysAgainOnceTheOldSessionHasEnded()
     {
         await using var camera = await CameraProcess.StartAsync("--codec h264");
-        await using var rtsp = new RtspCamera(new RtspClientOptions { Uri = camera.Url + "#transport=tcp" }, NullLogger.Instance);
+        await using var rtsp = new ReconnectingCamera(new RtspClientOptions { Uri = camera.Url + "#transport=tcp" }, NullLogger.Instance);
         var firstPlay = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var secondPlay = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         rtsp.StateChanged += change =>
         {
-            if (change.State != RtspCameraState.Playing) return;
+            if (change.State != CameraState.Playing) return;
             if (!firstPlay.TrySetResult()) secondPlay.TrySetResult();
         };
         rtsp.Start();
@@ -243,10 +243,10 @@ public class GstreamerCameraTests(ITestOutputHelper output)
         await stopping;
 
         await secondPlay.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(RtspCameraState.Playing, rtsp.State);
+        Assert.Equal(CameraState.Playing, rtsp.State);
         Assert.Equal(2, rtsp.Sessions);
         var states = rtsp.History.Select(h => h.State).ToList();
-        Assert.True(states.LastIndexOf(RtspCameraState.Stopped) < states.LastIndexOf(RtspCameraState.Playing), string.Join(" → ", states));
+        Assert.True(states.LastIndexOf(CameraState.Stopped) < states.LastIndexOf(CameraState.Playing), string.Join(" → ", states));
     }
 
     [Fact]

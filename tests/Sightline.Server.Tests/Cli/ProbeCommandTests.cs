@@ -55,3 +55,60 @@ public class ProbeCommandTests(ITestOutputHelper output)
         Assert.Equal(2, await ProbeCommand.RunAsync([], new StringWriter(), CancellationToken.None));
     }
 }
+
+/// <summary><c>sightline probe</c> on file and HTTP cameras (libavformat): what they send, or why they do not play.</summary>
+public sealed class ProbeMediaInputTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("sightline-probe-");
+
+    public void Dispose() => _dir.Delete(true);
+
+    private async Task<(int Code, string Text)> ProbeAsync(params string[] args)
+    {
+        var text = new StringWriter();
+        var code = await ProbeCommand.RunAsync(args, text, CancellationToken.None);
+        output.WriteLine(text.ToString());
+        return (code, text.ToString());
+    }
+
+    [Fact]
+    public async Task Probe_describes_an_MP4_file_played_in_a_loop()
+    {
+        var path = Path.Combine(_dir.FullName, "lobby.mp4");
+        await MediaFiles.RunFfmpegAsync($"-f lavfi -i testsrc=size=640x360:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 1 -c:v libx264 -preset veryfast -g 25 -bf 0 -pix_fmt yuv420p -c:a aac -shortest \"{path}\"");
+        var (code, text) = await ProbeAsync("file://" + path, "--seconds", "2");
+        Assert.Equal(0, code);
+        Assert.Contains("over FILE: mov,mp4", text);
+        Assert.Contains("a 1 s file, played in a loop", text);
+        Assert.Contains("video H.264 (FFmpeg codec h264, clock 90000 Hz)", text);
+        Assert.Contains("resolution:     640x360", text);
+        Assert.Contains("(25 per second)", text);
+        Assert.Contains("every 25 frames (1 s)", text);
+        Assert.Contains("audio AAC (FFmpeg codec aac, clock 48000 Hz)", text);
+    }
+
+    [Fact]
+    public async Task Probe_says_an_HTTP_404_and_masks_the_password()
+    {
+        await using var server = new TestHttpServer((_, s, c) => TestHttpServer.RespondAsync(s, 404, "Not Found", "text/plain", "no"u8.ToArray(), c));
+        var (code, text) = await ProbeAsync(server.Url("/mjpg/video.mjpg").Replace("http://", "http://admin:s3cret@", StringComparison.Ordinal), "--seconds", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("Error (NotFound): the server has no stream at this path (HTTP 404)", text);
+        Assert.Contains("http://admin:***@", text);
+        Assert.DoesNotContain("s3cret", text);
+    }
+
+    [Fact]
+    public async Task Probe_says_a_refused_port_and_a_file_that_is_no_media()
+    {
+        var (code, text) = await ProbeAsync($"https://127.0.0.1:{FreePorts.Tcp()}/live.ts");
+        Assert.Equal(1, code);
+        Assert.Contains("Error (ConnectionRefused): the camera at 127.0.0.1:", text);
+
+        var notes = Path.Combine(_dir.FullName, "notes.txt");
+        await File.WriteAllTextAsync(notes, string.Concat(Enumerable.Repeat("not a video\n", 300)));
+        (code, text) = await ProbeAsync("file://" + notes);
+        Assert.Equal(1, code);
+        Assert.Contains("Error (UnreadableMedia): the file is not", text);
+    }
+}

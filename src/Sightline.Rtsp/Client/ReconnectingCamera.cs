@@ -4,17 +4,18 @@ using Sightline.Rtp.Packetization;
 namespace Sightline.Rtsp.Client;
 
 /// <summary>Where a camera connection stands.</summary>
-public enum RtspCameraState { Idle, Connecting, Playing, Stalled, Reconnecting, Failed, Stopped }
+public enum CameraState { Idle, Connecting, Playing, Stalled, Reconnecting, Failed, Stopped }
 
-/// <summary>One state change with its reason, as kept in <see cref="RtspCamera.History"/>.</summary>
-public sealed record RtspCameraStateChange(DateTimeOffset At, RtspCameraState State, RtspFailure? Failure, string? Detail);
+/// <summary>One state change with its reason, as kept in <see cref="ReconnectingCamera.History"/>.</summary>
+public sealed record CameraStateChange(DateTimeOffset At, CameraState State, RtspFailure? Failure, string? Detail);
 
 /// <summary>
 /// A camera kept playing: connects, plays, and when the stream stalls or drops reconnects with a tiered backoff (fast at
 /// first, then slower, capped). Every state change is an event and stays in <see cref="History"/>. Frames of every
-/// session go out through the same <see cref="FrameReceived"/>, so a consumer does not see the reconnects.
+/// session go out through the same <see cref="FrameReceived"/>, so a consumer does not see the reconnects. A session is
+/// any <see cref="ICameraSession"/>: an RTSP session, or a file or HTTP stream read through libavformat.
 /// </summary>
-public sealed class RtspCamera : IAsyncDisposable
+public sealed class ReconnectingCamera : IAsyncDisposable
 {
     /// <summary>Waits between attempts: fast at first, then 5 s, then 15 s, capped at 30 s.</summary>
     public static TimeSpan Backoff(int attempt) => attempt switch
@@ -30,37 +31,47 @@ public sealed class RtspCamera : IAsyncDisposable
 
     private const int MaxHistory = 200;
 
-    private readonly RtspClientOptions _options;
+    private readonly Func<RtspException?, ICameraSession> _sessions;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private readonly List<RtspCameraStateChange> _history = [];
+    private readonly List<CameraStateChange> _history = [];
     private CancellationTokenSource? _stop;
     private Task? _loop;
-    private volatile RtspClient? _client;
+    private volatile ICameraSession? _client;
 
-    public RtspCamera(RtspClientOptions options, ILogger logger, TimeProvider? time = null)
+    /// <summary>An RTSP camera (<c>rtsp://</c>, <c>rtsps://</c>).</summary>
+    public ReconnectingCamera(RtspClientOptions options, ILogger logger, TimeProvider? time = null)
+        : this(RtspClient.Mask(options.Uri), RtspSessions(options, logger, time), logger, time)
     {
-        _options = options;
+    }
+
+    /// <param name="displayUri">The camera URI with its password masked, for logs and status.</param>
+    /// <param name="sessions">Makes the next session, given the failure that ended the last one (null the first time).</param>
+    public ReconnectingCamera(string displayUri, Func<RtspException?, ICameraSession> sessions, ILogger logger, TimeProvider? time = null)
+    {
+        DisplayUri = displayUri;
+        _sessions = sessions;
         _logger = logger;
         _time = time ?? TimeProvider.System;
     }
 
-    public RtspCameraState State { get; private set; } = RtspCameraState.Idle;
+    public CameraState State { get; private set; } = CameraState.Idle;
     public RtspException? LastError { get; private set; }
-    public string DisplayUri => RtspClient.Mask(_options.Uri);
+    public string DisplayUri { get; }
     /// <summary>The tracks of the current session (empty while not playing).</summary>
-    public IReadOnlyList<RtspTrack> Tracks => _client?.Tracks ?? [];
-    public RtspTransport? Transport => _client?.Transport;
+    public IReadOnlyList<ICameraTrack> Tracks => _client?.Tracks ?? [];
+    /// <summary>How the current session receives media (<c>UDP</c>, <c>TCP</c>, <c>HTTP</c>, <c>HTTPS</c>, <c>FILE</c>); null while not playing.</summary>
+    public string? Transport => _client?.Transport;
     public int Sessions { get; private set; }
 
-    public IReadOnlyList<RtspCameraStateChange> History
+    public IReadOnlyList<CameraStateChange> History
     {
         get { lock (_gate) return [.. _history]; }
     }
 
-    public event Action<RtspCameraStateChange>? StateChanged;
-    public event Action<RtspTrack, EncodedFrame, DateTimeOffset>? FrameReceived;
+    public event Action<CameraStateChange>? StateChanged;
+    public event Action<ICameraTrack, EncodedFrame, DateTimeOffset>? FrameReceived;
 
     public void Start()
     {
@@ -105,13 +116,13 @@ public sealed class RtspCamera : IAsyncDisposable
     private async Task RunAsync(CancellationToken token)
     {
         var attempt = 0;
-        var forceTcp = false;
         var everPlayed = false;
-        Set(RtspCameraState.Connecting, null, null);
+        RtspException? ended = null;
+        Set(CameraState.Connecting, null, null);
         while (!token.IsCancellationRequested)
         {
-            var options = forceTcp ? _options with { Transport = RtspTransport.Tcp, Uri = StripTransport(_options.Uri) } : _options;
-            var client = new RtspClient(options, _logger, _time);
+            var client = _sessions(ended);
+            ended = null;
             client.FrameReceived += OnFrame;
             try
             {
@@ -121,26 +132,26 @@ public sealed class RtspCamera : IAsyncDisposable
                 attempt = 0;
                 everPlayed = true;
                 LastError = null;
-                Set(RtspCameraState.Playing, null, $"over {client.Transport}");
+                Set(CameraState.Playing, null, $"over {client.Transport}");
                 await client.RunAsync(token);
             }
             catch (RtspException e)
             {
                 LastError = e;
+                ended = e;
                 if (e.Failure == RtspFailure.UdpBlocked)
                 {
-                    forceTcp = true;
-                    Set(RtspCameraState.Reconnecting, e.Failure, e.Message);
+                    Set(CameraState.Reconnecting, e.Failure, e.Message);
                     await DisposeClientAsync(client);
                     continue; // switching transport is not a failure: no backoff
                 }
                 if (_client == client)
                 {
-                    Set(RtspCameraState.Stalled, e.Failure, e.Message);
+                    Set(CameraState.Stalled, e.Failure, e.Message);
                 }
                 else
                 {
-                    Set(e.IsPermanent ? RtspCameraState.Failed : (everPlayed ? RtspCameraState.Reconnecting : RtspCameraState.Failed), e.Failure, e.Message);
+                    Set(e.IsPermanent ? CameraState.Failed : (everPlayed ? CameraState.Reconnecting : CameraState.Failed), e.Failure, e.Message);
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -149,13 +160,13 @@ public sealed class RtspCamera : IAsyncDisposable
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException or UriFormatException)
             {
                 LastError = new RtspException(RtspFailure.ProtocolError, e.Message, e);
-                Set(RtspCameraState.Failed, RtspFailure.ProtocolError, e.Message);
+                Set(CameraState.Failed, RtspFailure.ProtocolError, e.Message);
             }
             await DisposeClientAsync(client);
             if (token.IsCancellationRequested) break;
 
             var wait = Backoff(attempt++);
-            Set(RtspCameraState.Reconnecting, LastError?.Failure, $"next attempt in {wait.TotalSeconds:0.#} s");
+            Set(CameraState.Reconnecting, LastError?.Failure, $"next attempt in {wait.TotalSeconds:0.#} s");
             try
             {
                 await Task.Delay(wait, _time, token);
@@ -165,21 +176,21 @@ public sealed class RtspCamera : IAsyncDisposable
                 break;
             }
         }
-        Set(RtspCameraState.Stopped, null, null);
+        Set(CameraState.Stopped, null, null);
     }
 
-    private async Task DisposeClientAsync(RtspClient client)
+    private async Task DisposeClientAsync(ICameraSession client)
     {
         client.FrameReceived -= OnFrame;
         if (_client == client) _client = null;
         await client.DisposeAsync();
     }
 
-    private void OnFrame(RtspTrack track, EncodedFrame frame, DateTimeOffset wallClock) => FrameReceived?.Invoke(track, frame, wallClock);
+    private void OnFrame(ICameraTrack track, EncodedFrame frame, DateTimeOffset wallClock) => FrameReceived?.Invoke(track, frame, wallClock);
 
-    private void Set(RtspCameraState state, RtspFailure? failure, string? detail)
+    private void Set(CameraState state, RtspFailure? failure, string? detail)
     {
-        var change = new RtspCameraStateChange(_time.GetUtcNow(), state, failure, detail);
+        var change = new CameraStateChange(_time.GetUtcNow(), state, failure, detail);
         lock (_gate)
         {
             State = state;
@@ -188,6 +199,17 @@ public sealed class RtspCamera : IAsyncDisposable
         }
         Log.StateChanged(_logger, DisplayUri, state.ToString(), detail is null ? "" : $" ({detail})");
         StateChanged?.Invoke(change);
+    }
+
+    // RTSP sessions: after UDP stayed silent, every later session is over TCP.
+    private static Func<RtspException?, ICameraSession> RtspSessions(RtspClientOptions options, ILogger logger, TimeProvider? time)
+    {
+        var forceTcp = false;
+        return ended =>
+        {
+            forceTcp |= ended?.Failure == RtspFailure.UdpBlocked;
+            return new RtspClient(forceTcp ? options with { Transport = RtspTransport.Tcp, Uri = StripTransport(options.Uri) } : options, logger, time);
+        };
     }
 
     private static string StripTransport(string uri)
