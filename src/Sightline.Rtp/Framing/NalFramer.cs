@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Sightline.Rtp.Codecs;
 using Sightline.Rtp.Codecs.H264;
 using Sightline.Rtp.Codecs.H265;
 using Sightline.Rtp.Packetization;
@@ -18,12 +19,15 @@ public sealed class NalFramer : ContainerFramer
     private readonly int _lengthSize; // 0: the packets are Annex B
     private readonly List<(int Start, int Length)> _nals = [];
     private byte[]? _vps, _sps, _pps;
+    // Frame reordering (B-frames), as the RTP depacketizers detect it: files and re-streams often have them.
+    private readonly ReorderDetector _reordering;
 
     public NalFramer(MediaCodec codec, ReadOnlySpan<byte> extradata, CodecParameters described)
     {
         if (codec is not (MediaCodec.H264 or MediaCodec.H265)) throw new ArgumentException("H.264 or H.265 only", nameof(codec));
         Codec = codec;
         _h265 = codec == MediaCodec.H265;
+        _reordering = _h265 ? ReorderDetector.ForH265() : ReorderDetector.ForH264();
         Parameters = described;
         if (!_h265 && AvcConfiguration.TryParse(extradata, out var avc))
         {
@@ -101,6 +105,7 @@ public sealed class NalFramer : ContainerFramer
             }
             o += Put(data.AsSpan(o), nal);
         }
+        if (_reordering.Feed(data)) Parameters = Parameters with { Reordering = _reordering.Known };
         output.Add(new FramedUnit(data, keyframe, 0));
         return true;
     }
@@ -127,6 +132,7 @@ public sealed class NalFramer : ContainerFramer
             case 2:
                 if (_sps is not null && nal.SequenceEqual(_sps)) return;
                 _sps = nal.ToArray();
+                if (_reordering.FeedParameterSet(nal)) Parameters = Parameters with { Reordering = _reordering.Known };
                 if (!_h265 && H264Sps.Parse(nal) is { } avc)
                 {
                     Parameters = Parameters with

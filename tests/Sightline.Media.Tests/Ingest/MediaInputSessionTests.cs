@@ -167,6 +167,8 @@ public sealed class MediaInputSessionTests : IAsyncLifetime
         Assert.NotEqual(stamps.OrderBy(t => t), stamps); // reordered: pts is not monotonic in decode order
         Assert.Equal(Enumerable.Range(0, 50).Select(i => (uint)(i * 3600)), stamps.OrderBy(t => t)); // every presentation time once
         Assert.True(frames[0].Frame.IsKeyframe);
+        // Said as RTP cameras say it, so browsers get a re-encoded version and recordings their composition offsets.
+        Assert.True(frames[0].Track.Parameters.Reordering is { Reorders: true, Depth: >= 1 and <= 3 }, $"{frames[0].Track.Parameters.Reordering}");
     }
 
     [Theory]
