@@ -27,6 +27,8 @@ public enum RtspFailure
     NoData,
     /// <summary>UDP was set up but nothing arrived: a firewall or NAT is in the way (falls back to TCP).</summary>
     UdpBlocked,
+    /// <summary>The camera refused the transport asked for (461 Unsupported Transport): the URI's <c>#transport=</c> must change.</summary>
+    TransportRefused,
 }
 
 /// <summary>A camera failure with a message in plain words (credentials never included).</summary>
@@ -35,5 +37,5 @@ public sealed class RtspException(RtspFailure failure, string message, Exception
     public RtspFailure Failure { get; } = failure;
 
     /// <summary>Failures that retrying at once will not fix (the camera or the URI must change).</summary>
-    public bool IsPermanent => Failure is RtspFailure.AuthenticationFailed or RtspFailure.NotFound or RtspFailure.UnsupportedCodec;
+    public bool IsPermanent => Failure is RtspFailure.AuthenticationFailed or RtspFailure.NotFound or RtspFailure.UnsupportedCodec or RtspFailure.TransportRefused;
 }
