@@ -117,6 +117,7 @@ public sealed class CameraQuirkTests(QuirkMedia media, ITestOutputHelper output)
         Assert.Equal(1u, report.HighestSequence >> 16); // one cycle (RFC 3550 §6.4.1, A.1)
         Assert.True((report.HighestSequence & 0xffff) < firstSequence, $"highest sequence {report.HighestSequence:x8}");
         Assert.Equal(0, report.CumulativeLost);
+        Assert.InRange(report.Jitter, 0u, 90000u / 10); // under 100 ms: the wrap is not a 2^32 jump in transit time
         Assert.All(video, f => Assert.InRange((f.WallClock - f.ArrivedAt).Duration(), TimeSpan.Zero, TimeSpan.FromSeconds(1)));
 
         var pictures = DecodeH264(video.Select(f => f.Frame));
