@@ -28,7 +28,6 @@ public sealed class FakeRtspCamera : IAsyncDisposable
     private readonly ConcurrentQueue<FakeReceiverReport> _receiverReports = new();
     private readonly ConcurrentQueue<FakeSenderReport> _senderReports = new();
     private readonly ConcurrentQueue<FakeUnitSent> _unitsSent = new();
-    private readonly TaskCompletionSource _streamed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Task> _tasks = [];
     private readonly Task _accept;
     private long _packetsSent;
@@ -51,8 +50,6 @@ public sealed class FakeRtspCamera : IAsyncDisposable
     /// <summary>When each access unit's first packet went out (wall clock), per track.</summary>
     public IReadOnlyList<FakeUnitSent> UnitsSent => [.. _unitsSent];
     public long PacketsSent => Interlocked.Read(ref _packetsSent);
-    /// <summary>Completes once the script's last packet is sent.</summary>
-    public Task Streamed => _streamed.Task;
 
     public static FakeRtspCamera Start(FakeCameraScript script) => new(script);
 
@@ -164,14 +161,12 @@ public sealed class FakeRtspCamera : IAsyncDisposable
     private string Respond(Connection connection, Request request)
     {
         var cseq = request.Headers.GetValueOrDefault("CSeq", "0");
-        if (_script.Answers?.TryGetValue(request.Method, out var forced) == true) return Status(forced, cseq);
         switch (request.Method)
         {
             case "OPTIONS":
                 return Status(200, cseq, "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER\r\n");
             case "DESCRIBE":
-                var sdp = Encoding.UTF8.GetBytes(Sdp());
-                return Status(200, cseq, $"Content-Type: application/sdp\r\nContent-Base: {Url}/\r\n", Encoding.UTF8.GetString(sdp));
+                return Status(200, cseq, $"Content-Type: application/sdp\r\nContent-Base: {Url}/\r\n", Sdp());
             case "SETUP":
                 return Setup(connection, request, cseq);
             case "PLAY":
@@ -289,7 +284,6 @@ public sealed class FakeRtspCamera : IAsyncDisposable
                     Interlocked.Increment(ref _packetsSent);
                 }
             }
-            _streamed.TrySetResult();
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
         {
@@ -397,7 +391,6 @@ public sealed class FakeRtspCamera : IAsyncDisposable
             455 => "Method Not Valid in This State",
             461 => "Unsupported Transport",
             501 => "Not Implemented",
-            503 => "Service Unavailable",
             _ => "Error",
         };
         return $"RTSP/1.0 {code} {reason}\r\nCSeq: {cseq}\r\nServer: Sightline fake camera\r\n{headers}Content-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
@@ -488,8 +481,6 @@ public sealed record FakeCameraScript
     public TimeSpan ClockOffset { get; init; }
     /// <summary>Media seconds per wall-clock second (2 = twice as fast as real time). Sender reports stay true to it.</summary>
     public double Pace { get; init; } = 1;
-    /// <summary>Status codes answered instead of the normal response, by method (e.g. DESCRIBE → 503).</summary>
-    public IReadOnlyDictionary<string, int>? Answers { get; init; }
 }
 
 /// <summary>One access unit as RTP payloads, at <see cref="Time"/> clock units after the track's first timestamp.</summary>

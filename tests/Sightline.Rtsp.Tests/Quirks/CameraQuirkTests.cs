@@ -187,15 +187,15 @@ public sealed class CameraQuirkTests(QuirkMedia media, ITestOutputHelper output)
     [InlineData("fake")]
     public async Task Plays_with_access_unit_delimiters_and_SEI(string kind)
     {
+        var script = FakeTrack.H264(media.VgaWithSei, Fps, aggregate: true);
         if (kind == "fake")
         {
             Assert.All(media.VgaWithSei, u => Assert.Equal(9, u.Nals[0][0] & 0x1f));
             Assert.All(media.VgaWithSei, u => Assert.Contains(u.Nals, n => (n[0] & 0x1f) == 6));
+            Assert.All(script.Units, u => Assert.Equal(24, u.Payloads[0][0] & 0x1f)); // STAP-A: AUD, SEI … together
         }
         await using var gstreamer = kind == "gstreamer" ? await CameraProcess.StartAsync($"--frames {GstFrames} --sei") : null;
-        await using var fake = kind == "fake"
-            ? FakeRtspCamera.Start(new FakeCameraScript { Tracks = [FakeTrack.H264(media.VgaWithSei, Fps, aggregate: true)], Pace = 2 })
-            : null;
+        await using var fake = kind == "fake" ? FakeRtspCamera.Start(new FakeCameraScript { Tracks = [script], Pace = 2 }) : null;
         var sent = kind == "fake" ? media.VgaWithSei.Count : GstFrames;
         var (enough, floor) = Expect(kind, sent);
         await using var playback = await PlayAsync(gstreamer?.Url ?? fake!.Url, enough, Limit);

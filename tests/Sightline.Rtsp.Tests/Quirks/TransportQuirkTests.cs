@@ -85,7 +85,7 @@ public sealed class TransportQuirkTests(OneTransportCameras cameras, ITestOutput
     [Fact]
     public async Task Says_why_when_the_camera_refuses_both_transports()
     {
-        var media = new H264Unit([[0x67, 0x4d, 0x00, 0x1e], [0x68, 0xee, 0x3c, 0x80]]);
+        var media = new H264Unit([[0x67, 0x4d, 0x00, 0x1e], [0x68, 0xee, 0x3c, 0x80]]); // never sent: no SETUP succeeds
         await using var camera = FakeRtspCamera.Start(new FakeCameraScript { Tracks = [FakeTrack.H264([media], 25)], RefuseTcp = true, RefuseUdp = true });
         var e = await Assert.ThrowsAsync<RtspException>(() => QuirkPlayback.PlayAsync(camera.Url, 1, Limit));
         output.WriteLine(e.Message);
