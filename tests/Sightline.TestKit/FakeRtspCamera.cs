@@ -82,6 +82,7 @@ public sealed class FakeRtspCamera : IAsyncDisposable
             {
                 return;
             }
+            client.NoDelay = true; // small interleaved packets (RTCP) must not wait for Nagle behind the last write
             lock (_tasks) _tasks.Add(Task.Run(() => ServeAsync(client, token)));
         }
     }

@@ -133,7 +133,8 @@ public sealed class CameraQuirkTests(QuirkMedia media, ITestOutputHelper output)
     {
         var track = FakeTrack.H264(media.Vga, Fps) with { FirstTimestamp = uint.MaxValue - 45000 + 1, FirstSequence = 65536 - 40 };
         var cameraClock = TimeSpan.FromHours(1); // its clock is an hour off: a wall clock from arrival would show it
-        await using var camera = FakeRtspCamera.Start(new FakeCameraScript { Tracks = [track], SenderReportInterval = TimeSpan.FromMilliseconds(250), ClockOffset = cameraClock });
+        // SRs at 0 s and 1 s: the frames between the wrap (0.5 s) and 1 s are mapped through an SR from before the wrap.
+        await using var camera = FakeRtspCamera.Start(new FakeCameraScript { Tracks = [track], SenderReportInterval = TimeSpan.FromSeconds(1), ClockOffset = cameraClock });
         await using var playback = await PlayAsync($"{camera.Url}#transport={transport}", media.Vga.Count, Limit);
 
         Assert.Null(playback.RunError);
