@@ -431,6 +431,7 @@ public sealed partial class RtspClient : ICameraSession
     private async Task SetupTracksAsync(SessionDescription sdp, string baseUrl, CancellationToken token)
     {
         var wantUdp = Transport is RtspTransport.Auto or RtspTransport.Udp;
+        var udpRefused = false;
         foreach (var track in _tracks)
         {
             RtspResponse response;
@@ -439,16 +440,30 @@ public sealed partial class RtspClient : ICameraSession
                 var pair = UdpPair.Open(_remoteAddress!.AddressFamily);
                 var request = new RtspRequest("SETUP", track.ControlUrl)
                     .With("Transport", $"RTP/AVP;unicast;client_port={pair.RtpPort}-{pair.RtcpPort}");
-                response = await RequestAsync(request, token, allowFailure: true);
-                if (response.StatusCode == 461 && Transport == RtspTransport.Auto)
+                try
                 {
-                    // 461 Unsupported Transport: the camera only streams over TCP.
+                    response = await RequestAsync(request, token, allowFailure: true);
+                }
+                catch
+                {
                     pair.Dispose();
+                    throw;
+                }
+                if (response.StatusCode == 461)
+                {
+                    // Some cameras stream only over TCP and answer a UDP SETUP with 461 Unsupported Transport.
+                    pair.Dispose();
+                    if (Transport != RtspTransport.Auto)
+                    {
+                        throw new RtspException(RtspFailure.TransportRefused, "the camera does not stream over UDP (SETUP: 461 Unsupported Transport); use #transport=tcp in the URI, or no #transport so Sightline chooses");
+                    }
                     wantUdp = false;
+                    udpRefused = true;
                     Transport = RtspTransport.Tcp;
                 }
                 else
                 {
+                    if (response.StatusCode is < 200 or >= 300) pair.Dispose();
                     EnsureSuccess(response, "SETUP");
                     var transport = TransportHeader.Parse(response.Header("Transport") ?? "");
                     if (transport.Tcp)
@@ -473,6 +488,13 @@ public sealed partial class RtspClient : ICameraSession
             var rtpChannel = track.Index * 2;
             response = await RequestAsync(new RtspRequest("SETUP", track.ControlUrl)
                 .With("Transport", $"RTP/AVP/TCP;unicast;interleaved={rtpChannel}-{rtpChannel + 1}"), token, allowFailure: true);
+            if (response.StatusCode == 461)
+            {
+                // Some cameras stream only over UDP and answer an interleaved SETUP with 461 Unsupported Transport.
+                throw new RtspException(RtspFailure.TransportRefused, udpRefused
+                    ? "the camera streams neither UDP nor TCP unicast (SETUP: 461 Unsupported Transport to both)"
+                    : "the camera does not stream over TCP (SETUP: 461 Unsupported Transport); use #transport=udp in the URI, or no #transport so Sightline chooses");
+            }
             EnsureSuccess(response, "SETUP");
             var answered = TransportHeader.Parse(response.Header("Transport") ?? "");
             // Some cameras pick their own channel numbers: use what they answered.

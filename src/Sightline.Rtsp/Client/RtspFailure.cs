@@ -32,6 +32,8 @@ public enum RtspFailure
     UdpBlocked,
     /// <summary>A file or HTTP resource that is not a media stream Sightline can read (or a file:// path it may not read).</summary>
     UnreadableMedia,
+    /// <summary>The camera refused the transport asked for (461 Unsupported Transport): the URI's <c>#transport=</c> must change.</summary>
+    TransportRefused,
 }
 
 /// <summary>A camera failure with a message in plain words (credentials never included).</summary>
@@ -40,5 +42,5 @@ public sealed class RtspException(RtspFailure failure, string message, Exception
     public RtspFailure Failure { get; } = failure;
 
     /// <summary>Failures that retrying at once will not fix (the camera or the URI must change).</summary>
-    public bool IsPermanent => Failure is RtspFailure.AuthenticationFailed or RtspFailure.NotFound or RtspFailure.UnsupportedCodec or RtspFailure.UnreadableMedia;
+    public bool IsPermanent => Failure is RtspFailure.AuthenticationFailed or RtspFailure.NotFound or RtspFailure.UnsupportedCodec or RtspFailure.UnreadableMedia or RtspFailure.TransportRefused;
 }

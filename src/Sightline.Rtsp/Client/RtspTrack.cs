@@ -23,6 +23,9 @@ public sealed class RtspTrack : ICameraTrack
     private long _expectedPrior, _receivedPrior;
     private long _lastPacketMs = -1;
 
+    /// <summary>Where <see cref="SequenceUnwrapper"/> puts the first packet's cycle.</summary>
+    private const long SequenceBase = 65536;
+
     private sealed record SenderClock(ulong Ntp, uint RtpTimestamp, long ArrivalMs);
 
     internal RtspTrack(int index, MediaDescription media, int payloadType, RtpMap map, Depacketizer depacketizer, string controlUrl, int networkCacheMs, TimeProvider time)
@@ -122,8 +125,10 @@ public sealed class RtspTrack : ICameraTrack
             var nowMs = _time.GetTimestamp() * 1000 / _time.TimestampFrequency;
             dlsr = (uint)((nowMs - clock.ArrivalMs) * 65536 / 1000);
         }
+        // Some cameras start near 65535 and wrap at once: the cycle count starts at 0 (RFC 3550 §6.4.1, A.1), and the
+        // unwrapper's numbers start one cycle up (room below for packets older than the first), so that cycle is taken off.
         return new ReceptionReport(ssrc, fraction, (int)Math.Clamp(expected - received, -0x800000, 0x7fffff),
-            (uint)(_highestExtended & 0xffffffff), (uint)_jitter, lsr, dlsr);
+            (uint)((_highestExtended - SequenceBase) & 0xffffffff), (uint)_jitter, lsr, dlsr);
     }
 
     private void UpdateStatistics(in RtpPacket rtp, long nowMs)
