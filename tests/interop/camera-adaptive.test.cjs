@@ -74,10 +74,7 @@ test.after(async () => {
   if (wrapperDir) fs.rmSync(wrapperDir, { recursive: true, force: true });
 });
 
-async function runtime() {
-  const r = await fetch(`${server.url}/openvidu/api/sightline/runtime`, { headers: { Authorization: 'Basic ' + Buffer.from(`OPENVIDUAPP:${server.secret}`).toString('base64') } });
-  return r.json();
-}
+const runtime = () => server.runtime();
 
 async function rate(page, streamId, ms) {
   const a = await page.evaluate((id) => window.videoStats(id), streamId);

@@ -24,10 +24,7 @@ test.after(async () => {
   await server?.stop();
 });
 
-async function runtime() {
-  const r = await fetch(`${server.url}/openvidu/api/sightline/runtime`, { headers: { Authorization: 'Basic ' + Buffer.from(`OPENVIDUAPP:${server.secret}`).toString('base64') } });
-  return r.json();
-}
+const runtime = () => server.runtime();
 
 async function watch(codec, adaptativeBitrate) {
   const camera = await startCamera(['--codec', codec, '--width', '640', '--height', '480', '--fps', String(FPS), '--gop', '50']);

@@ -80,7 +80,7 @@ for (const [codec, expected] of [['h264', 'video/VP8'], ['vp8', 'video/VP8'], ['
 
 test('Firefox ESR hears an AAC camera as Opus, and sees its H.264 video as VP8', async () => {
   const r = await watch(['--codec', 'h264', '--audio', 'aac'], { audio: true });
-  console.log(`AAC camera in Firefox: audio ${JSON.stringify(r.sound)}; video ${r.codec} ${(r.share * 100).toFixed(1)} %`);
+  console.log(`AAC camera in Firefox: audio ${JSON.stringify(r.sound)}; video ${r.codec} ${(r.share * 100).toFixed(1)} %, first frame ${r.firstFrameMs} ms after subscribe`);
   assert.equal(r.sound.codec.toLowerCase(), 'audio/opus');
   assert.ok(r.sound.packetsReceived >= 100, `${r.sound.packetsReceived} audio packets`);
   assert.ok(r.sound.totalAudioEnergy > 0 || r.sound.audioLevel > 0, 'the 440 Hz tone is heard');

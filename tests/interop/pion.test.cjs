@@ -20,10 +20,7 @@ test.after(async () => {
   await server?.stop();
 });
 
-async function runtime() {
-  const r = await fetch(`${server.url}/openvidu/api/sightline/runtime`, { headers: { Authorization: 'Basic ' + Buffer.from(`OPENVIDUAPP:${server.secret}`).toString('base64') } });
-  return r.json();
-}
+const runtime = () => server.runtime();
 
 const errorsOf = (lines) => lines.filter((l) => l.type === 'error').map((l) => l.message);
 

@@ -85,6 +85,8 @@ async function startSightline(env = {}) {
     port,
     log,
     pid: child.pid,
+    /** Sightline's own figures (`GET /openvidu/api/sightline/runtime`): cameras, their layers and viewers. */
+    runtime: async () => (await fetch(`${url}/openvidu/api/sightline/runtime`, { headers: { Authorization: auth } })).json(),
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null) return resolve(child.exitCode);
       child.once('exit', (code) => resolve(code));
